@@ -1,0 +1,5 @@
+// ESM entry: the same objects as the CommonJS entry, so both can be mixed in one app.
+import baton from './index.js'
+
+export const { failingTask, fibonacci, performAsyncTask } = baton
+export default baton

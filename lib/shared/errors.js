@@ -1,0 +1,55 @@
+'use strict'
+
+// Errors with Node's codes, messages and shape (`err.code`, and the code in the
+// first line of the stack: `TypeError [ERR_INVALID_ARG_TYPE]: ...`).
+
+const { inspect } = require('node:util')
+
+function nodeError(Base, code, message) {
+  const error = new Base(message)
+  Object.defineProperty(error, 'code', { value: code, enumerable: true, writable: true, configurable: true })
+  // V8 formats the stack's first line lazily from `name`: show the code there too,
+  // then let `name` fall back to the prototype's.
+  error.name = `${Base.name} [${code}]`
+  void error.stack
+  delete error.name
+  return error
+}
+
+function describeReceived(value) {
+  if (value == null) return ` Received ${value}`
+  if (typeof value === 'function') return ` Received function ${value.name}`
+  if (typeof value === 'object') {
+    if (value.constructor?.name) return ` Received an instance of ${value.constructor.name}`
+    return ` Received ${inspect(value, { depth: -1 })}`
+  }
+  let shown = inspect(value, { colors: false })
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`
+  return ` Received type ${typeof value} (${shown})`
+}
+
+/** `ERR_INVALID_ARG_TYPE`; `expected` reads like "of type function" or "an instance of AbortSignal". */
+function invalidArgType(name, expected, value) {
+  const kind = name.includes('.') ? 'property' : 'argument'
+  return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', `The "${name}" ${kind} must be ${expected}.${describeReceived(value)}`)
+}
+
+function outOfRange(name, range, value) {
+  const shown = Number.isInteger(value) && Math.abs(value) > 2 ** 32 ? withSeparators(value) : inspect(value)
+  return nodeError(RangeError, 'ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be ${range}. Received ${shown}`)
+}
+
+function withSeparators(value) {
+  return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, '_')
+}
+
+/** What Node's own APIs reject with on abort (`fs`, `timers/promises`, `stream`). */
+class AbortError extends Error {
+  constructor(message = 'The operation was aborted', options = undefined) {
+    super(message, options)
+    this.code = 'ABORT_ERR'
+    this.name = 'AbortError'
+  }
+}
+
+module.exports = { AbortError, invalidArgType, nodeError, outOfRange }

@@ -1,0 +1,23 @@
+'use strict'
+
+const { invalidArgType, outOfRange } = require('./errors')
+
+function validateFunction(value, name) {
+  if (typeof value !== 'function') throw invalidArgType(name, 'of type function', value)
+}
+
+function validateObject(value, name) {
+  if (value === null || typeof value !== 'object') throw invalidArgType(name, 'of type object', value)
+}
+
+function validateInteger(value, name, min, max) {
+  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
+  if (!Number.isInteger(value)) throw outOfRange(name, 'an integer', value)
+  if (value < min || value > max) throw outOfRange(name, `>= ${min} && <= ${max}`, value)
+}
+
+function validateAbortSignal(value, name) {
+  if (!(value instanceof AbortSignal)) throw invalidArgType(name, 'an instance of AbortSignal', value)
+}
+
+module.exports = { validateAbortSignal, validateFunction, validateInteger, validateObject }

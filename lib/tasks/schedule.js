@@ -1,0 +1,56 @@
+'use strict'
+
+// The JS half of every background task: the callback or Promise form, and
+// `AbortSignal` support. The native half captures the caller's async context and
+// settles the call inside it (src/tasks/schedule.rs).
+
+const binding = require('../shared/binding')
+const { AbortError } = require('../shared/errors')
+const { validateAbortSignal, validateFunction } = require('../shared/validators')
+
+/**
+ * Runs `start(...args, abortFlag, onProgress, callback)`, a native task function.
+ * Returns a Promise when `callback` is undefined; otherwise returns nothing and
+ * calls `callback(err, value)` exactly once.
+ */
+function schedule(start, args, { signal, onProgress } = {}, callback) {
+  if (onProgress !== undefined) validateFunction(onProgress, 'options.onProgress')
+  if (callback !== undefined) validateFunction(callback, 'callback')
+  if (signal === undefined) {
+    if (callback === undefined) return start(...args, undefined, onProgress)
+    start(...args, undefined, onProgress, callback)
+    return
+  }
+  validateAbortSignal(signal, 'options.signal')
+  if (signal.aborted) {
+    const error = new AbortError(undefined, { cause: signal.reason })
+    if (callback === undefined) return Promise.reject(error)
+    // nextTick keeps the caller's context, as the native path does.
+    process.nextTick(callback, error)
+    return
+  }
+  const flag = new binding.AbortFlag()
+  const onAbort = () => flag.raise()
+  signal.addEventListener('abort', onAbort, { once: true })
+  const settled = (error) => {
+    signal.removeEventListener('abort', onAbort)
+    return error?.code === 'ABORT_ERR' ? new AbortError(undefined, { cause: signal.reason }) : error
+  }
+  if (callback === undefined) {
+    return start(...args, flag, onProgress).then(
+      (value) => {
+        settled()
+        return value
+      },
+      (error) => {
+        throw settled(error)
+      },
+    )
+  }
+  start(...args, flag, onProgress, (error, value) => {
+    if (error) callback(settled(error))
+    else callback(settled(), value)
+  })
+}
+
+module.exports = { schedule }

@@ -1,0 +1,199 @@
+//! Delivery of values from any thread to the JS thread, in batches.
+//!
+//! A thread-safe function is used only as a wake-up: values wait in a queue of our
+//! own, and one wake-up delivers all that are waiting. That keeps the cost per value
+//! low when many arrive at once, and lets the JS thread empty the queue on its own
+//! whenever it needs to (a task flushes its last progress reports before its
+//! completion callback, so no report arrives after it).
+
+use std::cell::RefCell;
+use std::ffi::c_void;
+use std::ptr;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use napi::{sys, Env, Result};
+use parking_lot::Mutex;
+
+use super::error::check;
+use super::panic;
+
+struct Shared<T> {
+  state: Mutex<State<T>>,
+}
+
+struct State<T> {
+  queue: Vec<T>,
+  /// `None` once the receiver has closed the channel.
+  wake: Option<Tsfn>,
+}
+
+struct Tsfn(sys::napi_threadsafe_function);
+
+// SAFETY: thread-safe functions exist to be called from any thread.
+unsafe impl Send for Tsfn {}
+
+/// The sending side: cheap to clone, usable from any thread.
+pub struct Sender<T> {
+  shared: Arc<Shared<T>>,
+}
+
+impl<T> Clone for Sender<T> {
+  fn clone(&self) -> Self {
+    Sender {
+      shared: self.shared.clone(),
+    }
+  }
+}
+
+impl<T: Send + 'static> Sender<T> {
+  /// Queues `value` for the JS thread. Returns `false` when the channel is closed
+  /// (the value is dropped).
+  pub fn send(&self, value: T) -> bool {
+    let mut state = self.shared.state.lock();
+    let Some(wake) = &state.wake else {
+      return false;
+    };
+    let tsfn = wake.0;
+    let first = state.queue.is_empty();
+    state.queue.push(value);
+    if first {
+      // Under our lock, so that a concurrent close cannot release the function
+      // between the check above and this call.
+      let status = unsafe {
+        sys::napi_call_threadsafe_function(tsfn, ptr::null_mut(), sys::ThreadsafeFunctionCallMode::nonblocking)
+      };
+      if status != sys::Status::napi_ok {
+        state.queue.pop();
+        return false;
+      }
+    }
+    true
+  }
+}
+
+type Deliver<T> = Box<dyn FnMut(&Env, T) -> Result<()>>;
+
+struct Inbox<T> {
+  shared: Arc<Shared<T>>,
+  deliver: RefCell<Deliver<T>>,
+}
+
+/// The receiving side, owned by the JS thread.
+pub struct Receiver<T> {
+  inbox: Rc<Inbox<T>>,
+}
+
+/// Opens a channel whose values are handed to `deliver` on the JS thread of `env`.
+/// While open, the channel keeps the event loop alive.
+pub fn open<T: Send + 'static>(
+  env: &Env,
+  name: &str,
+  deliver: impl FnMut(&Env, T) -> Result<()> + 'static,
+) -> Result<(Sender<T>, Receiver<T>)> {
+  let shared = Arc::new(Shared {
+    state: Mutex::new(State {
+      queue: Vec::new(),
+      wake: None,
+    }),
+  });
+  let inbox = Rc::new(Inbox {
+    shared: shared.clone(),
+    deliver: RefCell::new(Box::new(deliver)),
+  });
+  let mut resource_name = ptr::null_mut();
+  check(unsafe {
+    sys::napi_create_string_utf8(env.raw(), name.as_ptr().cast(), name.len() as isize, &mut resource_name)
+  })?;
+  // The function's context holds one strong count of the inbox, given back in `finalize`.
+  let context = Box::into_raw(Box::new(inbox.clone()));
+  let mut tsfn = ptr::null_mut();
+  let status = unsafe {
+    sys::napi_create_threadsafe_function(
+      env.raw(),
+      ptr::null_mut(),
+      ptr::null_mut(),
+      resource_name,
+      0,
+      1,
+      context.cast(),
+      Some(finalize::<T>),
+      context.cast(),
+      Some(call_js::<T>),
+      &mut tsfn,
+    )
+  };
+  if let Err(e) = check(status) {
+    drop(unsafe { Box::from_raw(context) });
+    return Err(e);
+  }
+  shared.state.lock().wake = Some(Tsfn(tsfn));
+  Ok((Sender { shared }, Receiver { inbox }))
+}
+
+impl<T> Receiver<T> {
+  /// Delivers, now, every value that is waiting.
+  pub fn flush(&self, env: &Env) {
+    self.inbox.flush(env);
+  }
+
+  /// Stops accepting values; the event loop is no longer kept alive by this channel.
+  /// Values still queued are dropped: `flush` first to deliver them.
+  pub fn close(&self) {
+    let wake = {
+      let mut state = self.inbox.shared.state.lock();
+      state.queue.clear();
+      state.wake.take()
+    };
+    if let Some(Tsfn(tsfn)) = wake {
+      unsafe { sys::napi_release_threadsafe_function(tsfn, sys::ThreadsafeFunctionReleaseMode::release) };
+    }
+  }
+}
+
+impl<T> Drop for Receiver<T> {
+  fn drop(&mut self) {
+    self.close();
+  }
+}
+
+impl<T> Inbox<T> {
+  fn flush(&self, env: &Env) {
+    let batch = std::mem::take(&mut self.shared.state.lock().queue);
+    if batch.is_empty() {
+      return;
+    }
+    // A deliver callback that re-enters a flush of its own channel finds it borrowed;
+    // its values stay queued for the next wake-up instead of being reordered.
+    let Ok(mut deliver) = self.deliver.try_borrow_mut() else {
+      let mut state = self.shared.state.lock();
+      let newer = std::mem::replace(&mut state.queue, batch);
+      state.queue.extend(newer);
+      return;
+    };
+    for value in batch {
+      let outcome = panic::catch(|| deliver(env, value));
+      let error = match outcome {
+        Ok(Ok(())) => continue,
+        Ok(Err(e)) => e.reason,
+        Err(panic::Panic(message)) => format!("baton channel panicked: {message}"),
+      };
+      // Reported like an exception thrown by a callback: as an uncaught exception.
+      let _ = env.throw_error(&error, None);
+      return;
+    }
+  }
+}
+
+unsafe extern "C" fn call_js<T>(env: sys::napi_env, _js_callback: sys::napi_value, context: *mut c_void, _data: *mut c_void) {
+  // A null env means the function is being torn down: nothing to deliver to.
+  if env.is_null() {
+    return;
+  }
+  let inbox = unsafe { &*(context as *const Rc<Inbox<T>>) };
+  inbox.flush(&Env::from_raw(env));
+}
+
+unsafe extern "C" fn finalize<T>(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+  drop(unsafe { Box::from_raw(data as *mut Rc<Inbox<T>>) });
+}

@@ -1,0 +1,121 @@
+//! Capturing the async context of a call, and restoring it around later callbacks.
+//!
+//! Node restores a call's context for native code only when it enters JavaScript
+//! through `napi_make_callback` with an async context made by `napi_async_init` while
+//! the call was being made. napi-rs's own ways in (async-work completion, thread-safe
+//! functions) do not: on Node 24/26 their callbacks see no store at all, on 20/22 the
+//! store of wherever the thread-safe function was created. napi-rs wraps none of these
+//! calls, so they are made here through `napi::sys`.
+
+use std::ptr;
+
+use napi::{sys, Env, Result};
+
+use super::error::check;
+
+/// One call's async context: captured on the JS thread when the call is made,
+/// entered around each callback the call makes later, destroyed when dropped.
+///
+/// Neither `Send` nor `Sync`: it must be made, used and dropped on its JS thread.
+pub struct CallScope {
+  env: sys::napi_env,
+  context: sys::napi_async_context,
+}
+
+impl CallScope {
+  /// Captures the current async context. `resource_type` is the type that
+  /// `async_hooks` init hooks see (as with `new AsyncResource(type)`).
+  pub fn capture(env: &Env, resource_type: &str) -> Result<Self> {
+    let mut name = ptr::null_mut();
+    check(unsafe {
+      sys::napi_create_string_utf8(
+        env.raw(),
+        resource_type.as_ptr().cast(),
+        resource_type.len() as isize,
+        &mut name,
+      )
+    })?;
+    let mut context = ptr::null_mut();
+    // A null resource makes Node create a fresh object for it; stores of the hooks
+    // engine (Node 20/22) are copied onto that object by the init hook.
+    check(unsafe { sys::napi_async_init(env.raw(), ptr::null_mut(), name, &mut context) })?;
+    Ok(CallScope {
+      env: env.raw(),
+      context,
+    })
+  }
+
+  /// Calls `func(...args)` inside the captured context.
+  ///
+  /// An exception thrown by `func` stays pending on the env: when the native
+  /// callback that got us here returns, Node reports it as an uncaught exception,
+  /// exactly as for a throwing callback of `fs` or `timers`.
+  pub fn call(&self, env: &Env, func: sys::napi_value, args: &[sys::napi_value]) -> Result<()> {
+    // napi_make_callback needs an object receiver; the global is what Node's own
+    // callbacks would see in sloppy mode.
+    let mut receiver = ptr::null_mut();
+    check(unsafe { sys::napi_get_global(env.raw(), &mut receiver) })?;
+    let mut result = ptr::null_mut();
+    let status = unsafe {
+      sys::napi_make_callback(
+        env.raw(),
+        self.context,
+        receiver,
+        func,
+        args.len(),
+        args.as_ptr(),
+        &mut result,
+      )
+    };
+    if status == sys::Status::napi_pending_exception {
+      return Ok(());
+    }
+    check(status)
+  }
+}
+
+impl Drop for CallScope {
+  fn drop(&mut self) {
+    unsafe { sys::napi_async_destroy(self.env, self.context) };
+  }
+}
+
+/// A JS value kept alive past the call that handed it over (a strong `napi_ref`).
+/// Like [`CallScope`], it belongs to its JS thread.
+pub struct Rooted {
+  env: sys::napi_env,
+  reference: sys::napi_ref,
+}
+
+impl Rooted {
+  pub fn new(env: &Env, value: sys::napi_value) -> Result<Self> {
+    let mut reference = ptr::null_mut();
+    check(unsafe { sys::napi_create_reference(env.raw(), value, 1, &mut reference) })?;
+    Ok(Rooted {
+      env: env.raw(),
+      reference,
+    })
+  }
+
+  pub fn get(&self, env: &Env) -> Result<sys::napi_value> {
+    let mut value = ptr::null_mut();
+    check(unsafe { sys::napi_get_reference_value(env.raw(), self.reference, &mut value) })?;
+    Ok(value)
+  }
+}
+
+impl Drop for Rooted {
+  fn drop(&mut self) {
+    unsafe { sys::napi_delete_reference(self.env, self.reference) };
+  }
+}
+
+/// Carries JS-thread-only state through a structure that must be `Send`.
+///
+/// napi-rs moves a whole task to a libuv pool thread for `compute`, but the fields
+/// wrapped here are created, used and dropped only on the JS thread (napi-rs drops a
+/// finished task in its completion callback); the pool thread never touches them.
+pub struct JsThreadOnly<T>(pub T);
+
+// SAFETY: see the type's documentation; every owner keeps the JS-thread-only rule.
+unsafe impl<T> Send for JsThreadOnly<T> {}

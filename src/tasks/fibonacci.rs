@@ -1,0 +1,134 @@
+//! The exact n-th Fibonacci number, by fast doubling, on a libuv pool thread.
+
+use dashu_int::{UBig, Word};
+use napi::bindgen_prelude::{AsyncTask, BigInt, Function};
+use napi::{Env, Result};
+use napi_derive::napi;
+
+use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Scheduled};
+use crate::shared::error::Failure;
+
+/// The largest `n` accepted: F(n) then has about 69 million bits (8.7 MB), far below
+/// V8's BigInt limit, and takes seconds, not minutes.
+#[napi]
+pub const FIBONACCI_MAX_N: u32 = 100_000_000;
+
+// JS BigInts are built from 64-bit words.
+const _: () = assert!(Word::BITS == 64);
+
+pub struct Fibonacci {
+  n: u32,
+}
+
+/// F(n) by fast doubling over the bits of `n`, highest first: from (F(k), F(k+1)),
+/// F(2k) = F(k)·(2·F(k+1) − F(k)) and F(2k+1) = F(k)² + F(k+1)². After each bit the
+/// abort flag is polled and progress reported as k/n (the cost of a step grows
+/// with k, so this tracks the work done, not the steps taken).
+pub fn fibonacci(n: u32, control: &Control) -> std::result::Result<UBig, Failure> {
+  let (mut a, mut b) = (UBig::ZERO, UBig::ONE);
+  for i in (0..u32::BITS - n.leading_zeros()).rev() {
+    control.checkpoint()?;
+    let odd = (n >> i) & 1 == 1;
+    if i == 0 {
+      // The last step needs only the one number it returns.
+      return Ok(if odd { a.sqr() + b.sqr() } else { &a * ((&b << 1) - &a) });
+    }
+    let even_half = &a * ((&b << 1) - &a);
+    let odd_half = a.sqr() + b.sqr();
+    (a, b) = if odd {
+      let next = &even_half + &odd_half;
+      (odd_half, next)
+    } else {
+      (even_half, odd_half)
+    };
+    control.report_progress(f64::from(n >> i) / f64::from(n));
+  }
+  Ok(a)
+}
+
+impl BackgroundTask for Fibonacci {
+  const TYPE: &'static str = "baton.fibonacci";
+  type Output = UBig;
+  type JsValue = BigInt;
+
+  fn perform(&mut self, control: &Control) -> std::result::Result<UBig, Failure> {
+    let value = fibonacci(self.n, control)?;
+    control.report_progress(1.0);
+    Ok(value)
+  }
+
+  fn complete(&mut self, _env: &Env, output: UBig) -> Result<BigInt> {
+    Ok(BigInt {
+      sign_bit: false,
+      words: output.as_words().to_vec(),
+    })
+  }
+}
+
+/// `n` is checked on the JS side (`lib/tasks`); above the limit is refused here too.
+#[napi]
+pub fn fibonacci_task(
+  env: Env,
+  n: u32,
+  abort: Option<&AbortFlag>,
+  on_progress: Option<Function>,
+  callback: Option<Function>,
+) -> Result<AsyncTask<Scheduled<Fibonacci>>> {
+  if n > FIBONACCI_MAX_N {
+    return Err(napi::Error::new(
+      napi::Status::InvalidArg,
+      format!("n must be <= {FIBONACCI_MAX_N}"),
+    ));
+  }
+  let hooks = Hooks {
+    abort,
+    on_progress,
+    callback,
+  };
+  schedule(&env, Fibonacci { n }, hooks)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn control() -> Control {
+    Control {
+      abort: None,
+      progress: None,
+    }
+  }
+
+  #[test]
+  fn first_values() {
+    let expected = [0u32, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144];
+    for (n, want) in expected.iter().enumerate() {
+      assert_eq!(fibonacci(n as u32, &control()).unwrap(), UBig::from(*want), "F({n})");
+    }
+  }
+
+  #[test]
+  fn agrees_with_the_simple_recurrence() {
+    let (mut a, mut b) = (UBig::ZERO, UBig::ONE);
+    for n in 0..500u32 {
+      assert_eq!(fibonacci(n, &control()).unwrap(), a, "F({n})");
+      (a, b) = (b.clone(), a + b);
+    }
+  }
+
+  #[test]
+  fn hundred_thousandth_has_20899_digits() {
+    let f = fibonacci(100_000, &control()).unwrap();
+    assert_eq!(f.to_string().len(), 20_899);
+  }
+
+  #[test]
+  fn stops_when_aborted() {
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let control = Control {
+      abort: Some(flag),
+      progress: None,
+    };
+    assert!(matches!(fibonacci(1_000, &control), Err(Failure::Aborted)));
+  }
+}

@@ -1,0 +1,47 @@
+//! The plain napi-rs path, kept as the baseline that benchmarks and tests compare
+//! against: a `Task` that calls its callback with `napi_call_function` from the
+//! async-work completion, as napi-rs users write it. It loses the caller's async
+//! context on Node 24/26. Not part of the public JS API.
+
+use std::ptr;
+
+use napi::bindgen_prelude::{AsyncTask, Function, JsValue};
+use napi::{sys, Env, Result, Task};
+use napi_derive::napi;
+
+use crate::shared::error::check;
+use crate::shared::scope::{JsThreadOnly, Rooted};
+
+pub struct PlainSeventeen {
+  callback: JsThreadOnly<Option<Rooted>>,
+}
+
+impl Task for PlainSeventeen {
+  type Output = u32;
+  type JsValue = u32;
+
+  fn compute(&mut self) -> Result<u32> {
+    Ok(17)
+  }
+
+  fn resolve(&mut self, env: Env, output: u32) -> Result<u32> {
+    if let Some(callback) = self.callback.0.take() {
+      let mut args = [ptr::null_mut(); 2];
+      check(unsafe { sys::napi_get_null(env.raw(), &mut args[0]) })?;
+      check(unsafe { sys::napi_create_uint32(env.raw(), output, &mut args[1]) })?;
+      let mut receiver = ptr::null_mut();
+      check(unsafe { sys::napi_get_undefined(env.raw(), &mut receiver) })?;
+      let mut result = ptr::null_mut();
+      unsafe { sys::napi_call_function(env.raw(), receiver, callback.get(&env)?, 2, args.as_ptr(), &mut result) };
+    }
+    Ok(output)
+  }
+}
+
+#[napi]
+pub fn plain_async_task(env: Env, callback: Option<Function>) -> Result<AsyncTask<PlainSeventeen>> {
+  let callback = callback.map(|f| Rooted::new(&env, f.raw())).transpose()?;
+  Ok(AsyncTask::new(PlainSeventeen {
+    callback: JsThreadOnly(callback),
+  }))
+}

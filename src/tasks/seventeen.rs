@@ -1,0 +1,38 @@
+use napi::bindgen_prelude::{AsyncTask, Function};
+use napi::{Env, Result};
+use napi_derive::napi;
+
+use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Scheduled};
+use crate::shared::error::Failure;
+
+/// The smallest useful task: it answers 17. Used to measure the round trip.
+pub struct Seventeen;
+
+impl BackgroundTask for Seventeen {
+  const TYPE: &'static str = "baton.performAsyncTask";
+  type Output = u32;
+  type JsValue = u32;
+
+  fn perform(&mut self, _control: &Control) -> std::result::Result<u32, Failure> {
+    Ok(17)
+  }
+
+  fn complete(&mut self, _env: &Env, output: u32) -> Result<u32> {
+    Ok(output)
+  }
+}
+
+#[napi]
+pub fn perform_async_task(
+  env: Env,
+  abort: Option<&AbortFlag>,
+  on_progress: Option<Function>,
+  callback: Option<Function>,
+) -> Result<AsyncTask<Scheduled<Seventeen>>> {
+  let hooks = Hooks {
+    abort,
+    on_progress,
+    callback,
+  };
+  schedule(&env, Seventeen, hooks)
+}

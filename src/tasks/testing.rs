@@ -1,0 +1,49 @@
+//! A task that panics on purpose, for the tests that prove a panic becomes an error
+//! and never aborts the process. Not part of the public JS API.
+
+use napi::bindgen_prelude::{AsyncTask, Function};
+use napi::{Env, Result};
+use napi_derive::napi;
+
+use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Scheduled};
+use crate::shared::error::Failure;
+
+pub struct Panicking {
+  in_complete: bool,
+}
+
+impl BackgroundTask for Panicking {
+  const TYPE: &'static str = "baton.panickingTask";
+  type Output = ();
+  type JsValue = ();
+
+  fn perform(&mut self, _control: &Control) -> std::result::Result<(), Failure> {
+    if !self.in_complete {
+      panic!("on purpose in perform");
+    }
+    Ok(())
+  }
+
+  fn complete(&mut self, _env: &Env, _output: ()) -> Result<()> {
+    panic!("on purpose in complete");
+  }
+}
+
+/// `phase` is `"perform"` or `"complete"`: where the task panics.
+#[napi]
+pub fn panicking_task(
+  env: Env,
+  phase: String, abort: Option<&AbortFlag>,
+  on_progress: Option<Function>,
+  callback: Option<Function>,
+) -> Result<AsyncTask<Scheduled<Panicking>>> {
+  let task = Panicking {
+    in_complete: phase == "complete",
+  };
+  let hooks = Hooks {
+    abort,
+    on_progress,
+    callback,
+  };
+  schedule(&env, task, hooks)
+}
