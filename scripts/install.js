@@ -5,7 +5,7 @@
 // but crates from crates.io.
 
 const { execFileSync } = require('node:child_process')
-const { copyFileSync } = require('node:fs')
+const { copyFileSync, renameSync } = require('node:fs')
 const { join } = require('node:path')
 const { platformTriple } = require('../lib/shared/platform')
 
@@ -37,7 +37,10 @@ function build() {
     process.exit(1)
   }
   const built = join(root, 'target', 'release', libraryFile())
-  copyFileSync(built, join(root, `baton.${platformTriple()}.node`))
+  const target = join(root, `baton.${platformTriple()}.node`)
+  // Copy then rename: a process that has the old binary loaded keeps its own file.
+  copyFileSync(built, `${target}.tmp`)
+  renameSync(`${target}.tmp`, target)
 }
 
 if (require.main === module) {

@@ -9,5 +9,5 @@
 // `#[napi]` registration is compiled out of unit tests, which leaves exports unused there.
 #![cfg_attr(test, allow(dead_code))]
 
-pub mod shared;
-pub mod tasks;
+mod shared;
+mod tasks;

@@ -61,7 +61,11 @@ impl<T: Send + 'static> Sender<T> {
       // Under our lock, so that a concurrent close cannot release the function
       // between the check above and this call.
       let status = unsafe {
-        sys::napi_call_threadsafe_function(tsfn, ptr::null_mut(), sys::ThreadsafeFunctionCallMode::nonblocking)
+        sys::napi_call_threadsafe_function(
+          tsfn,
+          ptr::null_mut(),
+          sys::ThreadsafeFunctionCallMode::nonblocking,
+        )
       };
       if status != sys::Status::napi_ok {
         state.queue.pop();
@@ -103,7 +107,12 @@ pub fn open<T: Send + 'static>(
   });
   let mut resource_name = ptr::null_mut();
   check(unsafe {
-    sys::napi_create_string_utf8(env.raw(), name.as_ptr().cast(), name.len() as isize, &mut resource_name)
+    sys::napi_create_string_utf8(
+      env.raw(),
+      name.as_ptr().cast(),
+      name.len() as isize,
+      &mut resource_name,
+    )
   })?;
   // The function's context holds one strong count of the inbox, given back in `finalize`.
   let context = Box::into_raw(Box::new(inbox.clone()));
@@ -146,7 +155,9 @@ impl<T> Receiver<T> {
       state.wake.take()
     };
     if let Some(Tsfn(tsfn)) = wake {
-      unsafe { sys::napi_release_threadsafe_function(tsfn, sys::ThreadsafeFunctionReleaseMode::release) };
+      unsafe {
+        sys::napi_release_threadsafe_function(tsfn, sys::ThreadsafeFunctionReleaseMode::release)
+      };
     }
   }
 }
@@ -185,7 +196,12 @@ impl<T> Inbox<T> {
   }
 }
 
-unsafe extern "C" fn call_js<T>(env: sys::napi_env, _js_callback: sys::napi_value, context: *mut c_void, _data: *mut c_void) {
+unsafe extern "C" fn call_js<T>(
+  env: sys::napi_env,
+  _js_callback: sys::napi_value,
+  context: *mut c_void,
+  _data: *mut c_void,
+) {
   // A null env means the function is being torn down: nothing to deliver to.
   if env.is_null() {
     return;

@@ -41,7 +41,10 @@ mod tests {
 
   #[test]
   fn turns_str_and_string_panics_into_messages() {
-    assert_eq!(catch(|| panic!("plain")), Err::<(), _>(Panic("plain".into())));
+    assert_eq!(
+      catch(|| panic!("plain")),
+      Err::<(), _>(Panic("plain".into()))
+    );
     let n = 7;
     assert_eq!(
       catch(|| panic!("formatted {n}")),

@@ -47,16 +47,28 @@ impl CallScope {
 
   /// Calls `func(...args)` inside the captured context.
   ///
-  /// An exception thrown by `func` stays pending on the env: when the native
-  /// callback that got us here returns, Node reports it as an uncaught exception,
-  /// exactly as for a throwing callback of `fs` or `timers`.
+  /// An exception thrown by `func` becomes an uncaught exception, reported inside the
+  /// captured context, as for a throwing callback of `fs` or `timers`.
   pub fn call(&self, env: &Env, func: sys::napi_value, args: &[sys::napi_value]) -> Result<()> {
+    let status = self.make_callback(env, func, args)?;
+    if status == sys::Status::napi_pending_exception {
+      return self.report_uncaught(env);
+    }
+    check(status)
+  }
+
+  fn make_callback(
+    &self,
+    env: &Env,
+    func: sys::napi_value,
+    args: &[sys::napi_value],
+  ) -> Result<sys::napi_status> {
     // napi_make_callback needs an object receiver; the global is what Node's own
     // callbacks would see in sloppy mode.
     let mut receiver = ptr::null_mut();
     check(unsafe { sys::napi_get_global(env.raw(), &mut receiver) })?;
     let mut result = ptr::null_mut();
-    let status = unsafe {
+    Ok(unsafe {
       sys::napi_make_callback(
         env.raw(),
         self.context,
@@ -66,12 +78,54 @@ impl CallScope {
         args.as_ptr(),
         &mut result,
       )
-    };
-    if status == sys::Status::napi_pending_exception {
-      return Ok(());
-    }
-    check(status)
+    })
   }
+
+  /// Left pending, the exception would be reported only after the native callback
+  /// returns: outside the captured context (no store at all on Node 24/26), and with
+  /// the env still marked as throwing, so an `uncaughtException` handler that calls
+  /// into the addon would get the same exception thrown back at it. Instead, clear it
+  /// and raise it again from a native function entered through the captured context.
+  fn report_uncaught(&self, env: &Env) -> Result<()> {
+    let mut error = ptr::null_mut();
+    check(unsafe { sys::napi_get_and_clear_last_exception(env.raw(), &mut error) })?;
+    let name = "reportUncaught";
+    let mut report = ptr::null_mut();
+    check(unsafe {
+      sys::napi_create_function(
+        env.raw(),
+        name.as_ptr().cast(),
+        name.len() as isize,
+        Some(report_uncaught),
+        ptr::null_mut(),
+        &mut report,
+      )
+    })?;
+    check(self.make_callback(env, report, &[error])?)
+  }
+}
+
+/// `reportUncaught(error)`: hands `error` to Node's uncaught-exception handling.
+unsafe extern "C" fn report_uncaught(
+  env: sys::napi_env,
+  info: sys::napi_callback_info,
+) -> sys::napi_value {
+  let mut argc = 1;
+  let mut error = ptr::null_mut();
+  let status = unsafe {
+    sys::napi_get_cb_info(
+      env,
+      info,
+      &mut argc,
+      &mut error,
+      ptr::null_mut(),
+      ptr::null_mut(),
+    )
+  };
+  if status == sys::Status::napi_ok && argc == 1 {
+    unsafe { sys::napi_fatal_exception(env, error) };
+  }
+  ptr::null_mut()
 }
 
 impl Drop for CallScope {

@@ -31,7 +31,11 @@ pub fn fibonacci(n: u32, control: &Control) -> std::result::Result<UBig, Failure
     let odd = (n >> i) & 1 == 1;
     if i == 0 {
       // The last step needs only the one number it returns.
-      return Ok(if odd { a.sqr() + b.sqr() } else { &a * ((&b << 1) - &a) });
+      return Ok(if odd {
+        a.sqr() + b.sqr()
+      } else {
+        &a * ((&b << 1) - &a)
+      });
     }
     let even_half = &a * ((&b << 1) - &a);
     let odd_half = a.sqr() + b.sqr();
@@ -103,7 +107,11 @@ mod tests {
   fn first_values() {
     let expected = [0u32, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144];
     for (n, want) in expected.iter().enumerate() {
-      assert_eq!(fibonacci(n as u32, &control()).unwrap(), UBig::from(*want), "F({n})");
+      assert_eq!(
+        fibonacci(n as u32, &control()).unwrap(),
+        UBig::from(*want),
+        "F({n})"
+      );
     }
   }
 

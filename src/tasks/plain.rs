@@ -32,7 +32,16 @@ impl Task for PlainSeventeen {
       let mut receiver = ptr::null_mut();
       check(unsafe { sys::napi_get_undefined(env.raw(), &mut receiver) })?;
       let mut result = ptr::null_mut();
-      unsafe { sys::napi_call_function(env.raw(), receiver, callback.get(&env)?, 2, args.as_ptr(), &mut result) };
+      unsafe {
+        sys::napi_call_function(
+          env.raw(),
+          receiver,
+          callback.get(&env)?,
+          2,
+          args.as_ptr(),
+          &mut result,
+        )
+      };
     }
     Ok(output)
   }

@@ -5,7 +5,9 @@
 use std::ptr;
 use std::rc::Rc;
 
-use napi::bindgen_prelude::{AsyncTask, FromNapiValue, Function, JsValue, ToNapiValue, TypeName, Unknown};
+use napi::bindgen_prelude::{
+  AsyncTask, FromNapiValue, Function, JsValue, ToNapiValue, TypeName, Unknown,
+};
 use napi::{sys, Env, Error, Result, Status, Task, ValueType};
 
 use super::{AbortFlag, BackgroundTask, Control};
@@ -42,13 +44,20 @@ struct Completion {
 
 /// Queues `task` on the libuv pool. Must be called on the JS thread, during the call
 /// whose context the callbacks should see.
-pub fn schedule<T: BackgroundTask>(env: &Env, task: T, hooks: Hooks) -> Result<AsyncTask<Scheduled<T>>> {
+pub fn schedule<T: BackgroundTask>(
+  env: &Env,
+  task: T,
+  hooks: Hooks,
+) -> Result<AsyncTask<Scheduled<T>>> {
   let scope = if hooks.callback.is_some() || hooks.on_progress.is_some() {
     Some(Rc::new(CallScope::capture(env, T::TYPE)?))
   } else {
     None
   };
-  let callback = hooks.callback.map(|f| Rooted::new(env, f.raw())).transpose()?;
+  let callback = hooks
+    .callback
+    .map(|f| Rooted::new(env, f.raw()))
+    .transpose()?;
   let (progress_tx, progress_rx) = match (hooks.on_progress, &scope) {
     (Some(on_progress), Some(scope)) => {
       let on_progress = Rooted::new(env, on_progress.raw())?;
@@ -101,7 +110,11 @@ impl<T: BackgroundTask> Task for Scheduled<T> {
 }
 
 impl Completion {
-  fn settle(&mut self, env: &Env, value: std::result::Result<sys::napi_value, Failure>) -> Result<Settled> {
+  fn settle(
+    &mut self,
+    env: &Env,
+    value: std::result::Result<sys::napi_value, Failure>,
+  ) -> Result<Settled> {
     // Progress reports still queued go out first: none may follow the settlement.
     if let Some(progress) = self.progress.take() {
       progress.flush(env);
@@ -110,7 +123,9 @@ impl Completion {
     let Some(callback) = self.callback.take() else {
       return match value {
         Ok(value) => Ok(Settled(value)),
-        Err(failure) => Err(Error::from(unsafe { Unknown::from_napi_value(env.raw(), failure.to_js(env)?)? })),
+        Err(failure) => Err(Error::from(unsafe {
+          Unknown::from_napi_value(env.raw(), failure.to_js(env)?)?
+        })),
       };
     };
     // Node's convention: `(null, value)` on success, `(err)` alone on failure.
@@ -126,7 +141,10 @@ impl Completion {
         &failed
       }
     };
-    let scope = self.scope.as_ref().expect("a callback always comes with a captured scope");
+    let scope = self
+      .scope
+      .as_ref()
+      .expect("a callback always comes with a captured scope");
     scope.call(env, callback.get(env)?, args)?;
     // The Promise napi-rs made for this call is dropped by the JS side in callback form.
     Ok(Settled(undefined(env)?))

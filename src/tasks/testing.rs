@@ -33,7 +33,8 @@ impl BackgroundTask for Panicking {
 #[napi]
 pub fn panicking_task(
   env: Env,
-  phase: String, abort: Option<&AbortFlag>,
+  phase: String,
+  abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
 ) -> Result<AsyncTask<Scheduled<Panicking>>> {
