@@ -1,0 +1,39 @@
+// Compiled with `tsc` (never run) as part of `npm test`: the typings must accept
+// every documented use and reject misuse (each @ts-expect-error must be an error).
+import { fibonacci, failingTask, performAsyncTask, type AbortError, type Callback, type TaskOptions } from 'baton'
+
+async function promiseForms(): Promise<void> {
+  const seventeen: number = await performAsyncTask()
+  const big: bigint = await fibonacci(10)
+  const withOptions: bigint = await fibonacci(10, { signal: AbortSignal.timeout(10), onProgress: (f: number) => void f })
+  await failingTask().catch((error: unknown) => (error as AbortError).cause)
+  void [seventeen, big, withOptions]
+}
+
+function callbackForms(): void {
+  const onNumber: Callback<number> = (error, value) => {
+    if (error) throw error
+    const n: number | undefined = value
+    void n
+  }
+  const nothing: void = performAsyncTask(onNumber)
+  fibonacci(10, (error, value) => void (error ?? (value as bigint) + 1n))
+  fibonacci(10, undefined, () => {})
+  const options: TaskOptions = { onProgress: () => {} }
+  fibonacci(10, options, () => {})
+  failingTask((error) => void error?.message)
+  void nothing
+}
+
+function misuse(): void {
+  // @ts-expect-error n must be a number
+  fibonacci('10')
+  // @ts-expect-error the signal must be an AbortSignal
+  fibonacci(10, { signal: new AbortController() })
+  // @ts-expect-error onProgress takes a number
+  fibonacci(10, { onProgress: (label: string) => label })
+  // @ts-expect-error the callback form returns nothing
+  performAsyncTask(() => {}).then(() => {})
+}
+
+void [promiseForms, callbackForms, misuse]
