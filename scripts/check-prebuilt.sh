@@ -40,7 +40,12 @@ pack() { # dir -> path of the tarball
 cp -R "$root/npm/$platform" "$tmp/stage/$platform"
 cp "$binary" "$tmp/stage/$platform/"
 platform_tgz=$(pack "$tmp/stage/$platform")
-root_tgz=$(pack "$root")
+# The root package as publishing makes it: packed, with the platform packages added
+# as optional dependencies (scripts/optional-deps.js, as the publish job runs it).
+tar -xzf "$(pack "$root")" -C "$tmp/stage"
+rm "$tmp"/tarballs/baton-[0-9]*.tgz
+node "$root/scripts/optional-deps.js" "$tmp/stage/package/package.json" >/dev/null
+root_tgz=$(pack "$tmp/stage/package")
 
 tar -tzf "$platform_tgz" | grep -qx "package/baton.$platform.node" ||
   fail "$(basename "$platform_tgz") does not contain baton.$platform.node"
