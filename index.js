@@ -1,9 +1,15 @@
 'use strict'
 
 // baton's public API (CommonJS). index.mjs re-exports it for ESM; index.d.ts types it.
+const context = require('./lib/context')
 const tasks = require('./lib/tasks')
 
 module.exports = {
+  AsyncContext: context.AsyncContext,
+  AsyncLocalStorage: context.AsyncLocalStorage,
+  AsyncResource: context.AsyncResource,
+  EventEmitterAsyncResource: context.EventEmitterAsyncResource,
+  resources: context.resources,
   failingTask: tasks.failingTask,
   fibonacci: tasks.fibonacci,
   performAsyncTask: tasks.performAsyncTask,

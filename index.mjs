@@ -1,5 +1,14 @@
 // ESM entry: the same objects as the CommonJS entry, so both can be mixed in one app.
 import baton from './index.js'
 
-export const { failingTask, fibonacci, performAsyncTask } = baton
+export const {
+  AsyncContext,
+  AsyncLocalStorage,
+  AsyncResource,
+  EventEmitterAsyncResource,
+  resources,
+  failingTask,
+  fibonacci,
+  performAsyncTask,
+} = baton
 export default baton

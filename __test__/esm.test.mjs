@@ -1,7 +1,7 @@
 import test from 'ava'
 import { createRequire } from 'node:module'
-import { AsyncLocalStorage } from 'node:async_hooks'
-import baton, { failingTask, fibonacci, performAsyncTask } from 'baton'
+import { AsyncLocalStorage as NodeAsyncLocalStorage } from 'node:async_hooks'
+import baton, { AsyncContext, AsyncLocalStorage, AsyncResource, EventEmitterAsyncResource, failingTask, fibonacci, performAsyncTask, resources } from 'baton'
 
 const require = createRequire(import.meta.url)
 
@@ -10,13 +10,30 @@ test('the ESM entry exports the very functions of the CommonJS entry', (t) => {
   t.is(fibonacci, cjs.fibonacci)
   t.is(performAsyncTask, cjs.performAsyncTask)
   t.is(failingTask, cjs.failingTask)
+  t.is(AsyncLocalStorage, cjs.AsyncLocalStorage)
+  t.is(AsyncResource, cjs.AsyncResource)
+  t.is(EventEmitterAsyncResource, cjs.EventEmitterAsyncResource)
+  t.is(AsyncContext, cjs.AsyncContext)
+  t.is(resources, cjs.resources)
   t.is(baton, cjs)
-  t.deepEqual(Object.keys(baton).sort(), ['failingTask', 'fibonacci', 'performAsyncTask'])
+  t.deepEqual(Object.keys(baton).sort(), [
+    'AsyncContext',
+    'AsyncLocalStorage',
+    'AsyncResource',
+    'EventEmitterAsyncResource',
+    'failingTask',
+    'fibonacci',
+    'performAsyncTask',
+    'resources',
+  ])
 })
 
-test('from ESM, a callback keeps the caller store', async (t) => {
+test("from ESM, a callback keeps the caller's stores, baton's and Node's", async (t) => {
   const als = new AsyncLocalStorage()
-  const seen = await new Promise((resolve) => als.run('esm', () => fibonacci(30, () => resolve(als.getStore()))))
-  t.is(seen, 'esm')
+  const nodeAls = new NodeAsyncLocalStorage()
+  const seen = await new Promise((resolve) =>
+    als.run('esm', () => nodeAls.run('node', () => fibonacci(30, () => resolve([als.getStore(), nodeAls.getStore()])))),
+  )
+  t.deepEqual(seen, ['esm', 'node'])
   t.is(await fibonacci(30), 832040n)
 })

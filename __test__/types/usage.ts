@@ -37,3 +37,30 @@ function misuse(): void {
 }
 
 void [promiseForms, callbackForms, misuse]
+
+import { AsyncContext, AsyncLocalStorage, AsyncResource, EventEmitterAsyncResource, resources } from 'baton'
+
+function contextForms(): void {
+  const als = new AsyncLocalStorage<{ id: number }>({ name: 'request', defaultValue: { id: 0 } })
+  const id: number | undefined = als.run({ id: 1 }, (x: string) => als.getStore()?.id, 'x')
+  const scope = als.withScope({ id: 2 })
+  scope.dispose()
+  const bound: (a: number) => string = AsyncLocalStorage.bind((a: number) => String(a))
+  const snapshot = AsyncLocalStorage.snapshot()
+  const viaSnapshot: number = snapshot((a: number) => a + 1, 1)
+  const resource = new AsyncResource('T', { requireManualDestroy: true })
+  const fromScope: string = resource.runInAsyncScope(function (this: number, s: string) { return s + this }, 1, 'a')
+  resource.emitDestroy().asyncId()
+  const emitter = new EventEmitterAsyncResource({ name: 'E' })
+  const emitterId: number = emitter.asyncId
+  emitter.on('x', () => {})
+  const variable = new AsyncContext.Variable({ defaultValue: 'd' })
+  const got: string | undefined = variable.run('v', () => variable.get())
+  const wrapped: () => number = AsyncContext.Snapshot.wrap(() => 1)
+  const kinds: Array<'resource' | 'task'> = resources().map((e) => e.kind)
+  // @ts-expect-error the store type is fixed by the storage
+  als.run('not an object', () => {})
+  void [id, bound, viaSnapshot, fromScope, emitterId, got, wrapped, kinds]
+}
+
+void contextForms

@@ -3,4 +3,5 @@
 pub mod channel;
 pub mod error;
 pub mod panic;
+pub mod registry;
 pub mod scope;

@@ -14,6 +14,7 @@ use super::{AbortFlag, BackgroundTask, Control};
 use crate::shared::channel::{self, Receiver};
 use crate::shared::error::Failure;
 use crate::shared::panic;
+use crate::shared::registry::TaskEntry;
 use crate::shared::scope::{CallScope, JsThreadOnly, Rooted};
 
 /// What a call hands over beside its task: all optional.
@@ -31,6 +32,8 @@ pub struct Scheduled<T: BackgroundTask> {
   task: T,
   control: Control,
   js: JsThreadOnly<Completion>,
+  /// Listed in the registry while scheduled; napi-rs drops the task when it settles.
+  _entry: TaskEntry,
 }
 
 /// The JS-thread half of a scheduled task.
@@ -81,6 +84,7 @@ pub fn schedule<T: BackgroundTask>(
       callback,
       progress: progress_rx,
     }),
+    _entry: TaskEntry::add(T::TYPE),
   }))
 }
 

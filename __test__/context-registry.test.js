@@ -1,0 +1,85 @@
+'use strict'
+
+// The native registry: what is alive, and that it empties again. Needs --expose-gc
+// (set for every test file in package.json's ava config).
+
+const test = require('ava')
+const { setImmediate: tick } = require('node:timers/promises')
+const { AsyncLocalStorage, AsyncResource, fibonacci, resources } = require('..')
+
+async function collectGarbage() {
+  // FinalizationRegistry callbacks run in a later task, after the collection.
+  for (let i = 0; i < 5; i++) {
+    global.gc()
+    await tick()
+  }
+}
+
+const ours = (type) => resources().filter((entry) => entry.type === type)
+
+test.serial('a resource is listed with its type, ids, thread and time until emitDestroy', async (t) => {
+  const before = Date.now()
+  const resource = new AsyncResource('registry.Listed', { triggerAsyncId: 5 })
+  const [entry] = ours('registry.Listed')
+  t.like(entry, { kind: 'resource', id: resource.asyncId(), triggerAsyncId: 5, type: 'registry.Listed' })
+  t.true(entry.thread >= 1)
+  t.true(entry.since >= before - 1 && entry.since <= Date.now() + 1)
+  resource.emitDestroy()
+  t.deepEqual(ours('registry.Listed'), [])
+})
+
+test.serial('a task is listed while it runs and leaves when it settles', async (t) => {
+  const running = fibonacci(2_000_000)
+  const listed = ours('baton.fibonacci')
+  t.is(listed.length, 1)
+  t.is(listed[0].kind, 'task')
+  await running
+  t.deepEqual(ours('baton.fibonacci'), [])
+})
+
+test.serial('a million resources and ten thousand tasks later the registry is empty and the heap is flat', async (t) => {
+  const als = new AsyncLocalStorage()
+  const churn = async (count) => {
+    for (let i = 0; i < count; i++) {
+      const resource = als.run(i, () => new AsyncResource('registry.Churn'))
+      resource.runInAsyncScope(() => als.getStore())
+      resource.emitDestroy()
+      // Some resources outlive their job, so batches reach Rust too.
+      if (i % 1000 === 0) await tick()
+    }
+    await Promise.all(Array.from({ length: 5000 }, (_, i) => (i % 2 ? fibonacci(50) : new Promise((r) => fibonacci(50, r)))))
+  }
+  await churn(500_000)
+  await collectGarbage()
+  const heapAfterFirst = process.memoryUsage().heapUsed
+  await churn(500_000)
+  await collectGarbage()
+  const growth = process.memoryUsage().heapUsed - heapAfterFirst
+  t.deepEqual(resources(), [])
+  t.true(growth < 4 * 1024 * 1024, `heap grew by ${(growth / 1024 / 1024).toFixed(1)} MB over the second half`)
+})
+
+test.serial('resources never destroyed leave the registry when collected, unless requireManualDestroy', async (t) => {
+  const manual = new AsyncResource('registry.Manual', { requireManualDestroy: true })
+  ;(() => {
+    for (let i = 0; i < 100; i++) new AsyncResource('registry.Dropped')
+  })()
+  await tick()
+  t.is(ours('registry.Dropped').length, 100)
+  await collectGarbage()
+  t.is(ours('registry.Dropped').length, 0)
+  t.is(ours('registry.Manual').length, 1, 'kept until emitDestroy')
+  manual.emitDestroy()
+  t.is(ours('registry.Manual').length, 0)
+})
+
+test.serial('storages, resources and stores are garbage-collected once unreachable', async (t) => {
+  let storage = new AsyncLocalStorage()
+  let store = { big: new Array(1000).fill(0) }
+  let resource = storage.run(store, () => new AsyncResource('registry.Collectable'))
+  storage.run(store, () => storage.getStore())
+  const refs = [new WeakRef(storage), new WeakRef(store), new WeakRef(resource)]
+  storage = store = resource = undefined
+  await collectGarbage()
+  t.deepEqual(refs.map((ref) => ref.deref()), [undefined, undefined, undefined])
+})

@@ -1,0 +1,114 @@
+'use strict'
+
+// baton's AsyncLocalStorage: the API of node:async_hooks' class, one behaviour on
+// Node 20-26, and a cost that does not grow with the number of storages.
+
+const { AsyncLocalStorage: NodeAsyncLocalStorage } = require('node:async_hooks')
+const { validateFunction, validateObject } = require('../shared/validators')
+const { ABSENT, Frame, carrier, valueIn } = require('./frame')
+
+/** Pushes `storage = value` in front of `frame`, replacing an entry of the same storage at the front. */
+function push(frame, storage, value) {
+  return new Frame(storage, value, frame !== undefined && frame.storage === storage ? frame.parent : frame)
+}
+
+/** Never a frame: the cache is empty. */
+const FORGOTTEN = Symbol('baton.forgotten')
+
+class AsyncLocalStorage {
+  #name
+  #defaultValue
+  // The last frame read and this storage's value in it: frames never change, so a
+  // getStore() in the same frame is one comparison. It holds at most one frame per
+  // storage, released by the next read in another context or when run() returns.
+  #frame = undefined
+  #value
+
+  constructor(options = {}) {
+    validateObject(options, 'options')
+    this.#name = options.name === undefined ? '' : String(options.name)
+    this.#defaultValue = options.defaultValue
+    this.#value = options.defaultValue
+  }
+
+  get name() {
+    return this.#name
+  }
+
+  /** Binds `fn` to the current context of every storage, baton's and Node's. */
+  static bind(fn) {
+    validateFunction(fn, 'fn')
+    return NodeAsyncLocalStorage.bind(fn)
+  }
+
+  /** Captures the current context: `(fn, ...args) => fn(...args)` run inside it. */
+  static snapshot() {
+    return NodeAsyncLocalStorage.snapshot()
+  }
+
+  getStore() {
+    const frame = carrier.getStore()
+    if (frame === this.#frame) return this.#value
+    const value = valueIn(frame, this)
+    this.#frame = frame
+    this.#value = value === ABSENT ? this.#defaultValue : value
+    return this.#value
+  }
+
+  run(store, fn, ...args) {
+    const frame = push(carrier.getStore(), this, store)
+    try {
+      return carrier.run(frame, fn, ...args)
+    } finally {
+      // Let go of the frame this run made: the cache must not keep `store` alive.
+      if (this.#frame === frame) this.#frame = FORGOTTEN
+    }
+  }
+
+  /** Runs `fn` with this storage absent: `getStore()` gives the default value there. */
+  exit(fn, ...args) {
+    return carrier.run(push(carrier.getStore(), this, ABSENT), fn, ...args)
+  }
+
+  enterWith(store) {
+    carrier.enterWith(push(carrier.getStore(), this, store))
+  }
+
+  /**
+   * Removes this storage from the current context, for the rest of the current
+   * synchronous execution and what it starts. Callbacks scheduled earlier keep the
+   * value they captured (Node's AsyncContextFrame behaviour, on every Node line).
+   */
+  disable() {
+    const frame = carrier.getStore()
+    if (valueIn(frame, this) !== ABSENT) carrier.enterWith(push(frame, this, ABSENT))
+  }
+
+  /** Enters `store` until the returned scope is disposed (`using scope = als.withScope(v)`). */
+  withScope(store) {
+    const previous = carrier.getStore()
+    carrier.enterWith(push(previous, this, store))
+    return new RunScope(previous)
+  }
+}
+
+class RunScope {
+  #previous
+  #disposed = false
+
+  constructor(previous) {
+    this.#previous = previous
+  }
+
+  dispose() {
+    if (this.#disposed) return
+    this.#disposed = true
+    carrier.enterWith(this.#previous)
+  }
+
+  [Symbol.dispose]() {
+    this.dispose()
+  }
+}
+
+module.exports = { AsyncLocalStorage, RunScope }

@@ -1,0 +1,205 @@
+//! The process-wide registry of live async resources and tasks, for diagnostics.
+//!
+//! Keyed by thread and id: async ids restart in every worker thread, so each JS thread
+//! that loads baton opens the registry once and gets a number of its own. Resources
+//! are reported by the JS side in batches (one N-API call per batch, see
+//! lib/context/registry.js); tasks are added and removed here, natively, when they are
+//! scheduled and settled.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use napi::bindgen_prelude::Float64Array;
+use napi::{Error, Result, Status};
+use napi_derive::napi;
+use parking_lot::Mutex;
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Kind {
+  Resource,
+  Task,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+  thread: u32,
+  kind: Kind,
+  id: u64,
+}
+
+struct Entry {
+  type_name: Arc<str>,
+  trigger_async_id: Option<f64>,
+  since: f64,
+}
+
+#[derive(Default)]
+struct Registry {
+  entries: HashMap<Key, Entry>,
+  type_names: Vec<Arc<str>>,
+  type_ids: HashMap<Arc<str>, u32>,
+}
+
+static REGISTRY: LazyLock<Mutex<Registry>> = LazyLock::new(Mutex::default);
+static NEXT_THREAD: AtomicU32 = AtomicU32::new(1);
+static NEXT_TASK: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+  /// This JS thread's number in the registry; 0 until it opens the registry.
+  static THREAD: Cell<u32> = const { Cell::new(0) };
+}
+
+fn now_ms() -> f64 {
+  SystemTime::now()
+    .duration_since(UNIX_EPOCH)
+    .map(|d| d.as_secs_f64() * 1000.0)
+    .unwrap_or(0.0)
+}
+
+fn this_thread() -> u32 {
+  THREAD.with(|thread| {
+    if thread.get() == 0 {
+      thread.set(NEXT_THREAD.fetch_add(1, Ordering::Relaxed));
+    }
+    thread.get()
+  })
+}
+
+/// Opens the registry for the calling JS thread; returns the thread's number.
+#[napi]
+pub fn registry_open() -> u32 {
+  this_thread()
+}
+
+/// The number standing for `type_name` in `registryApply` operations.
+#[napi]
+pub fn registry_intern_type(type_name: String) -> u32 {
+  REGISTRY.lock().intern(&type_name).0
+}
+
+impl Registry {
+  /// Each type name is stored once, however many entries carry it.
+  fn intern(&mut self, type_name: &str) -> (u32, Arc<str>) {
+    if let Some(&id) = self.type_ids.get(type_name) {
+      return (id, self.type_names[id as usize].clone());
+    }
+    let id = self.type_names.len() as u32;
+    let name: Arc<str> = type_name.into();
+    self.type_names.push(name.clone());
+    self.type_ids.insert(name.clone(), id);
+    (id, name)
+  }
+}
+
+/// An operation of a `registryApply` batch: four numbers each.
+const ADD: f64 = 1.0;
+const REMOVE: f64 = 2.0;
+
+/// Applies a batch of `[op, asyncId, triggerAsyncId, typeId]` operations for resources
+/// of the calling thread, in order.
+#[napi]
+pub fn registry_apply(ops: Float64Array) -> Result<()> {
+  let thread = this_thread();
+  let since = now_ms();
+  let mut registry = REGISTRY.lock();
+  for op in ops.chunks_exact(4) {
+    let key = Key {
+      thread,
+      kind: Kind::Resource,
+      id: op[1] as u64,
+    };
+    if op[0] == ADD {
+      let type_name = registry
+        .type_names
+        .get(op[3] as usize)
+        .cloned()
+        .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown type id {}", op[3])))?;
+      let entry = Entry {
+        type_name,
+        trigger_async_id: Some(op[2]),
+        since,
+      };
+      registry.entries.insert(key, entry);
+    } else if op[0] == REMOVE {
+      registry.entries.remove(&key);
+    } else {
+      return Err(Error::new(
+        Status::InvalidArg,
+        format!("unknown registry operation {}", op[0]),
+      ));
+    }
+  }
+  Ok(())
+}
+
+/// One live entry, as `resources()` reports it.
+#[napi(object)]
+pub struct RegistryEntry {
+  /// `'resource'` or `'task'`.
+  pub kind: String,
+  /// The registry's number for the JS thread that made it.
+  pub thread: u32,
+  /// A resource's async id; a task's sequence number.
+  pub id: f64,
+  pub r#type: String,
+  /// Resources only: the async id of what caused it.
+  pub trigger_async_id: Option<f64>,
+  /// When it was registered, in ms since the epoch (within one turn of the event loop).
+  pub since: f64,
+}
+
+/// Every live resource and task, of every thread.
+#[napi]
+pub fn registry_entries() -> Vec<RegistryEntry> {
+  let registry = REGISTRY.lock();
+  registry
+    .entries
+    .iter()
+    .map(|(key, entry)| RegistryEntry {
+      kind: match key.kind {
+        Kind::Resource => "resource",
+        Kind::Task => "task",
+      }
+      .to_owned(),
+      thread: key.thread,
+      id: key.id as f64,
+      r#type: entry.type_name.to_string(),
+      trigger_async_id: entry.trigger_async_id,
+      since: entry.since,
+    })
+    .collect()
+}
+
+/// A task's place in the registry, from scheduling until it is dropped (settled).
+pub struct TaskEntry {
+  key: Key,
+}
+
+impl TaskEntry {
+  pub fn add(type_name: &str) -> Self {
+    let key = Key {
+      thread: this_thread(),
+      kind: Kind::Task,
+      id: NEXT_TASK.fetch_add(1, Ordering::Relaxed),
+    };
+    let since = now_ms();
+    let mut registry = REGISTRY.lock();
+    let (_, type_name) = registry.intern(type_name);
+    let entry = Entry {
+      type_name,
+      trigger_async_id: None,
+      since,
+    };
+    registry.entries.insert(key, entry);
+    TaskEntry { key }
+  }
+}
+
+impl Drop for TaskEntry {
+  fn drop(&mut self) {
+    REGISTRY.lock().entries.remove(&self.key);
+  }
+}
