@@ -20,6 +20,4 @@ function callbackOutcome(start, settleMs = 30) {
   })
 }
 
-const major = Number(process.versions.node.split('.')[0])
-
-module.exports = { callbackOutcome, major }
+module.exports = { callbackOutcome }

@@ -1,21 +1,17 @@
 'use strict'
 
-// The current context of every baton storage lives in one frame, carried by a single
-// Node AsyncLocalStorage (the carrier). Node moves the carrier's store through every
-// async boundary it knows (promises, timers, I/O, AsyncResource, napi_async_init) with
-// whatever engine the running Node uses: async_hooks on 20/22, AsyncContextFrame on
-// 24/26. baton only ever adds one storage to Node's, whatever the number of baton
-// storages: on 20/22 an await pays for one storage, on 24/26 a run() copies a frame
-// with one entry for baton.
+// The current context of every baton storage lives in one frame, moved by the
+// carrier (./engine) through every async boundary Node knows (promises, timers, I/O,
+// AsyncResource, napi_async_init). However many baton storages there are, Node sees
+// one: on 20/22 an await pays one hook pass, on 24/26 a run() copies a frame with one
+// entry for baton.
 //
 // A frame is an immutable linked list: each run()/enterWith() pushes one node in
 // front of the current frame, in constant time. A storage finds its entry by walking
 // from the front, and remembers the last frame it read (see AsyncLocalStorage), so a
 // repeated getStore() in the same frame is one comparison.
 
-const { AsyncLocalStorage: NodeAsyncLocalStorage } = require('node:async_hooks')
-
-const carrier = new NodeAsyncLocalStorage()
+const carrier = require('./engine')
 
 /** Marks a storage as absent in a frame (exit(), disable()). */
 const ABSENT = Symbol('baton.absent')
@@ -36,8 +32,4 @@ function valueIn(frame, storage) {
   return ABSENT
 }
 
-function current() {
-  return carrier.getStore()
-}
-
-module.exports = { ABSENT, Frame, carrier, current, valueIn }
+module.exports = { ABSENT, Frame, carrier, valueIn }

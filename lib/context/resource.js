@@ -4,22 +4,64 @@
 // captured at construction, which includes every baton storage through the carrier),
 // listed in baton's registry until destroyed or collected, with one behaviour on
 // Node 20-26 where Node's lines differ.
+//
+// Listing costs no native call per resource: a new resource waits among the young
+// ones until the end of its job (or until BATCH of them wait); only those still alive
+// then are written to the registry, in one call, and watched for garbage collection.
 
 const { AsyncResource: NodeAsyncResource } = require('node:async_hooks')
 const EventEmitter = require('node:events')
 const { validateFunction, validateObject } = require('../shared/validators')
-const { isHooksEngine } = require('./engine')
 const { carrier } = require('./frame')
 const registry = require('./registry')
 
+const YOUNG = 0
+const LISTED = 1
+const DESTROYED = 2
+
+let young = []
+let flushQueued = false
+
+const collected = new FinalizationRegistry((asyncId) => {
+  registry.remove(asyncId)
+  queueFlush()
+})
+
+function queueFlush() {
+  if (flushQueued) return
+  flushQueued = true
+  queueMicrotask(flush)
+}
+
+function flush() {
+  flushQueued = false
+  const batch = young
+  young = []
+  for (const resource of batch) AsyncResource.list(resource)
+  registry.send()
+}
+
 class AsyncResource extends NodeAsyncResource {
-  #entry
+  #type
+  #manual
+  #state = YOUNG
+  #frame
 
   constructor(type, options) {
     super(type, options)
-    if (!engineChosen) chooseEngineStrategy()
-    const manual = typeof options === 'object' && options !== null && Boolean(options.requireManualDestroy)
-    this.#entry = registry.add(this, this.asyncId(), this.triggerAsyncId(), type, manual)
+    this.#type = type
+    this.#manual = typeof options === 'object' && options !== null && Boolean(options.requireManualDestroy)
+    if (carrier.enterResource !== undefined) this.#frame = carrier.getStore()
+    if (young.push(this) >= registry.BATCH) flush()
+    else queueFlush()
+  }
+
+  /** Writes a young resource still alive into the registry (flush). */
+  static list(resource) {
+    if (resource.#state !== YOUNG) return
+    resource.#state = LISTED
+    registry.add(resource.asyncId(), resource.triggerAsyncId(), resource.#type)
+    if (!resource.#manual) collected.register(resource, resource.asyncId(), resource)
   }
 
   /**
@@ -27,11 +69,20 @@ class AsyncResource extends NodeAsyncResource {
    * say it throws, Node 20-26 emit `destroy` twice; baton emits it once.
    */
   emitDestroy() {
-    if (!this.#entry.removed) {
-      registry.remove(this.#entry)
-      super.emitDestroy()
+    const state = this.#state
+    if (state === DESTROYED) return this
+    this.#state = DESTROYED
+    if (state === LISTED) {
+      collected.unregister(this)
+      registry.remove(this.asyncId())
+      queueFlush()
     }
-    return this
+    return super.emitDestroy()
+  }
+
+  runInAsyncScope(fn, thisArg, ...args) {
+    if (carrier.enterResource !== undefined) carrier.enterResource(this, this.#frame)
+    return super.runInAsyncScope(fn, thisArg, ...args)
   }
 
   /**
@@ -58,29 +109,6 @@ class AsyncResource extends NodeAsyncResource {
   static bind(fn, type, thisArg) {
     validateFunction(fn, 'fn')
     return new AsyncResource(type || fn.name || 'bound-anonymous-fn').bind(fn, thisArg)
-  }
-}
-
-let engineChosen = false
-
-function chooseEngineStrategy() {
-  engineChosen = true
-  if (!isHooksEngine()) return
-  // On the hooks engine an enterWith() inside runInAsyncScope() would stay on the
-  // resource for its later calls; baton behaves as AsyncContextFrame does and puts
-  // the resource's own context back.
-  const runInAsyncScope = NodeAsyncResource.prototype.runInAsyncScope
-  AsyncResource.prototype.runInAsyncScope = function (fn, thisArg, ...args) {
-    return runInAsyncScope.call(this, restoringContext, undefined, fn, thisArg, args)
-  }
-}
-
-function restoringContext(fn, thisArg, args) {
-  const own = carrier.getStore()
-  try {
-    return Reflect.apply(fn, thisArg, args)
-  } finally {
-    if (carrier.getStore() !== own) carrier.enterWith(own)
   }
 }
 
@@ -121,4 +149,10 @@ class EventEmitterAsyncResource extends EventEmitter {
   }
 }
 
-module.exports = { AsyncResource, EventEmitterAsyncResource }
+/** Every live baton resource and task, of every thread: `{ kind, thread, id, type, triggerAsyncId, since }`. */
+function resources() {
+  flush()
+  return registry.entries()
+}
+
+module.exports = { AsyncResource, EventEmitterAsyncResource, resources }
