@@ -13,7 +13,9 @@ const { validateAbortSignal, validateFunction } = require('../shared/validators'
  * Returns a Promise when `callback` is undefined; otherwise returns nothing and
  * calls `callback(err, value)` exactly once.
  */
-function schedule(start, args, { signal, onProgress } = {}, callback) {
+function schedule(start, args, options, callback) {
+  const signal = options?.signal
+  const onProgress = options?.onProgress
   if (onProgress !== undefined) validateFunction(onProgress, 'options.onProgress')
   if (callback !== undefined) validateFunction(callback, 'callback')
   if (signal === undefined) {

@@ -3,8 +3,8 @@
 //! Keyed by thread and id: async ids restart in every worker thread, so each JS thread
 //! that loads baton opens the registry once and gets a number of its own. Resources
 //! are reported by the JS side in batches (one N-API call per batch, see
-//! lib/context/registry.js); tasks are added and removed here, natively, when they are
-//! scheduled and settled.
+//! lib/context/registry.js) into one shared map; tasks are added and removed here,
+//! natively, when they are scheduled and settled, in a slab of their thread's own.
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -17,22 +17,16 @@ use napi::{Error, Result, Status};
 use napi_derive::napi;
 use parking_lot::Mutex;
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-enum Kind {
-  Resource,
-  Task,
-}
-
+/// A resource: async ids restart in every thread, so the thread is part of the key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
   thread: u32,
-  kind: Kind,
-  id: u64,
+  async_id: u64,
 }
 
 struct Entry {
   type_name: Arc<str>,
-  trigger_async_id: Option<f64>,
+  trigger_async_id: f64,
   since: f64,
 }
 
@@ -108,8 +102,7 @@ pub fn registry_apply(ops: Float64Array) -> Result<()> {
   for op in ops.chunks_exact(4) {
     let key = Key {
       thread,
-      kind: Kind::Resource,
-      id: op[1] as u64,
+      async_id: op[1] as u64,
     };
     if op[0] == ADD {
       let type_name = registry
@@ -119,7 +112,7 @@ pub fn registry_apply(ops: Float64Array) -> Result<()> {
         .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown type id {}", op[3])))?;
       let entry = Entry {
         type_name,
-        trigger_async_id: Some(op[2]),
+        trigger_async_id: op[2],
         since,
       };
       registry.entries.insert(key, entry);
@@ -154,52 +147,110 @@ pub struct RegistryEntry {
 /// Every live resource and task, of every thread.
 #[napi]
 pub fn registry_entries() -> Vec<RegistryEntry> {
-  let registry = REGISTRY.lock();
-  registry
+  let mut entries: Vec<RegistryEntry> = REGISTRY
+    .lock()
     .entries
     .iter()
     .map(|(key, entry)| RegistryEntry {
-      kind: match key.kind {
-        Kind::Resource => "resource",
-        Kind::Task => "task",
-      }
-      .to_owned(),
+      kind: "resource".to_owned(),
       thread: key.thread,
-      id: key.id as f64,
+      id: key.async_id as f64,
       r#type: entry.type_name.to_string(),
-      trigger_async_id: entry.trigger_async_id,
+      trigger_async_id: Some(entry.trigger_async_id),
       since: entry.since,
     })
-    .collect()
+    .collect();
+  for shard in TASK_SHARDS.lock().iter() {
+    let shard = shard.lock();
+    entries.extend(shard.slots.iter().flatten().map(|task| RegistryEntry {
+      kind: "task".to_owned(),
+      thread: shard.thread,
+      id: task.id as f64,
+      r#type: task.type_name.to_owned(),
+      trigger_async_id: None,
+      since: task.since,
+    }));
+  }
+  entries
+}
+
+/// The live tasks of one JS thread: a slab whose slots are reused, under a lock that
+/// only its own thread takes, except for `resources()`. Tasks come and go far faster
+/// than resources, so they stay out of the shared map.
+struct TaskShard {
+  thread: u32,
+  slots: Vec<Option<TaskRecord>>,
+  free: Vec<usize>,
+}
+
+struct TaskRecord {
+  id: u64,
+  type_name: &'static str,
+  since: f64,
+}
+
+static TASK_SHARDS: LazyLock<Mutex<Vec<Arc<Mutex<TaskShard>>>>> = LazyLock::new(Mutex::default);
+
+/// A thread's shard, listed in `TASK_SHARDS` while the thread lives.
+struct ShardHandle(Arc<Mutex<TaskShard>>);
+
+impl Drop for ShardHandle {
+  fn drop(&mut self) {
+    TASK_SHARDS
+      .lock()
+      .retain(|shard| !Arc::ptr_eq(shard, &self.0));
+  }
+}
+
+thread_local! {
+  static TASKS: ShardHandle = {
+    let shard = Arc::new(Mutex::new(TaskShard {
+      thread: this_thread(),
+      slots: Vec::new(),
+      free: Vec::new(),
+    }));
+    TASK_SHARDS.lock().push(shard.clone());
+    ShardHandle(shard)
+  };
 }
 
 /// A task's place in the registry, from scheduling until it is dropped (settled).
+/// Made and dropped on the same JS thread (napi-rs drops a task where it completes).
 pub struct TaskEntry {
-  key: Key,
+  slot: usize,
 }
 
 impl TaskEntry {
-  pub fn add(type_name: &str) -> Self {
-    let key = Key {
-      thread: this_thread(),
-      kind: Kind::Task,
+  pub fn add(type_name: &'static str) -> Self {
+    let record = TaskRecord {
       id: NEXT_TASK.fetch_add(1, Ordering::Relaxed),
-    };
-    let since = now_ms();
-    let mut registry = REGISTRY.lock();
-    let (_, type_name) = registry.intern(type_name);
-    let entry = Entry {
       type_name,
-      trigger_async_id: None,
-      since,
+      since: now_ms(),
     };
-    registry.entries.insert(key, entry);
-    TaskEntry { key }
+    let slot = TASKS.with(|tasks| {
+      let mut shard = tasks.0.lock();
+      match shard.free.pop() {
+        Some(slot) => {
+          shard.slots[slot] = Some(record);
+          slot
+        }
+        None => {
+          shard.slots.push(Some(record));
+          shard.slots.len() - 1
+        }
+      }
+    });
+    TaskEntry { slot }
   }
 }
 
 impl Drop for TaskEntry {
   fn drop(&mut self) {
-    REGISTRY.lock().entries.remove(&self.key);
+    // At thread exit the shard may be gone already; its entries went with it.
+    let _ = TASKS.try_with(|tasks| {
+      let mut shard = tasks.0.lock();
+      shard.slots[self.slot] = None;
+      shard.free.push(self.slot);
+    });
   }
 }

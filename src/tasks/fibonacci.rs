@@ -1,5 +1,6 @@
 //! The exact n-th Fibonacci number, by fast doubling, on a libuv pool thread.
 
+use dashu_int::ops::BitTest;
 use dashu_int::{UBig, Word};
 use napi::bindgen_prelude::{AsyncTask, BigInt, Function};
 use napi::{Env, Result};
@@ -21,7 +22,8 @@ pub struct Fibonacci {
 }
 
 /// F(n) by fast doubling over the bits of `n`, highest first: from (F(k), F(k+1)),
-/// F(2k) = F(k)·(2·F(k+1) − F(k)) and F(2k+1) = F(k)² + F(k+1)². After each bit the
+/// F(2k) = F(k)·(2·F(k+1) − F(k)) and F(2k+1) = F(k)² + F(k+1)² (the two on two
+/// threads once the numbers are large). After each bit the
 /// abort flag is polled and progress reported as k/n (the cost of a step grows
 /// with k, so this tracks the work done, not the steps taken).
 pub fn fibonacci(n: u32, control: &Control) -> std::result::Result<UBig, Failure> {
@@ -37,8 +39,7 @@ pub fn fibonacci(n: u32, control: &Control) -> std::result::Result<UBig, Failure
         &a * ((&b << 1) - &a)
       });
     }
-    let even_half = &a * ((&b << 1) - &a);
-    let odd_half = a.sqr() + b.sqr();
+    let (even_half, odd_half) = doubling_step(&a, &b);
     (a, b) = if odd {
       let next = &even_half + &odd_half;
       (odd_half, next)
@@ -48,6 +49,28 @@ pub fn fibonacci(n: u32, control: &Control) -> std::result::Result<UBig, Failure
     control.report_progress(f64::from(n >> i) / f64::from(n));
   }
   Ok(a)
+}
+
+/// Above this size the two products of a step are computed on two threads: a thread
+/// start (tens of µs) is small beside them, and the JS thread is idle meanwhile.
+const PARALLEL_BITS: usize = 1 << 16;
+
+/// (F(2k), F(2k+1)) from (F(k), F(k+1)).
+fn doubling_step(a: &UBig, b: &UBig) -> (UBig, UBig) {
+  let even = || a * ((b << 1) - a);
+  let odd = || a.sqr() + b.sqr();
+  if a.bit_len() < PARALLEL_BITS {
+    return (even(), odd());
+  }
+  std::thread::scope(|scope| {
+    let even = scope.spawn(even);
+    let odd = odd();
+    // A panic on the helper thread goes on unwinding here, into the task's catch.
+    let even = even
+      .join()
+      .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
+    (even, odd)
+  })
 }
 
 impl BackgroundTask for Fibonacci {
@@ -128,6 +151,17 @@ mod tests {
   fn hundred_thousandth_has_20899_digits() {
     let f = fibonacci(100_000, &control()).unwrap();
     assert_eq!(f.to_string().len(), 20_899);
+  }
+
+  #[test]
+  fn parallel_steps_agree_with_sequential_ones() {
+    // Both sides of PARALLEL_BITS: F(200_000) has about 139,000 bits.
+    let f = fibonacci(200_000, &control()).unwrap();
+    let (mut a, mut b) = (UBig::ZERO, UBig::ONE);
+    for _ in 0..200_000 {
+      (a, b) = (b.clone(), a + b);
+    }
+    assert_eq!(f, a);
   }
 
   #[test]
