@@ -15,7 +15,7 @@ use std::sync::Arc;
 use napi::{sys, Env, Result};
 use parking_lot::Mutex;
 
-use super::error::check;
+use super::error::{check, string};
 use super::panic;
 
 struct Shared<T> {
@@ -105,15 +105,7 @@ pub fn open<T: Send + 'static>(
     shared: shared.clone(),
     deliver: RefCell::new(Box::new(deliver)),
   });
-  let mut resource_name = ptr::null_mut();
-  check(unsafe {
-    sys::napi_create_string_utf8(
-      env.raw(),
-      name.as_ptr().cast(),
-      name.len() as isize,
-      &mut resource_name,
-    )
-  })?;
+  let resource_name = string(env, name)?;
   // The function's context holds one strong count of the inbox, given back in `finalize`.
   let context = Box::into_raw(Box::new(inbox.clone()));
   let mut tsfn = ptr::null_mut();

@@ -52,7 +52,8 @@ impl Failure {
   }
 }
 
-fn string(env: &Env, s: &str) -> Result<sys::napi_value> {
+/// A JS string. (Made anew each time: before N-API 10 a reference cannot hold one.)
+pub fn string(env: &Env, s: &str) -> Result<sys::napi_value> {
   let mut value = ptr::null_mut();
   check(unsafe {
     sys::napi_create_string_utf8(env.raw(), s.as_ptr().cast(), s.len() as isize, &mut value)

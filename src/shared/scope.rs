@@ -11,7 +11,7 @@ use std::ptr;
 
 use napi::{sys, Env, Result};
 
-use super::error::check;
+use super::error::{check, string};
 
 /// One call's async context: captured on the JS thread when the call is made,
 /// entered around each callback the call makes later, destroyed when dropped.
@@ -26,7 +26,7 @@ impl CallScope {
   /// Captures the current async context. `resource_type` is the type that
   /// `async_hooks` init hooks see (as with `new AsyncResource(type)`).
   pub fn capture(env: &Env, resource_type: &str) -> Result<Self> {
-    let name = resource_name(env, resource_type)?;
+    let name = string(env, resource_type)?;
     let mut context = ptr::null_mut();
     // A null resource makes Node create a fresh object for it; stores of the hooks
     // engine (Node 20/22) are copied onto that object by the init hook.
@@ -124,21 +124,6 @@ impl Drop for CallScope {
   fn drop(&mut self) {
     unsafe { sys::napi_async_destroy(self.env, self.context) };
   }
-}
-
-fn resource_name(env: &Env, resource_type: &str) -> Result<sys::napi_value> {
-  // Made per call: before N-API 10 a reference cannot hold a string, so there is no
-  // cheaper way to keep one.
-  let mut value = ptr::null_mut();
-  check(unsafe {
-    sys::napi_create_string_utf8(
-      env.raw(),
-      resource_type.as_ptr().cast(),
-      resource_type.len() as isize,
-      &mut value,
-    )
-  })?;
-  Ok(value)
 }
 
 /// A JS value kept alive past the call that handed it over (a strong `napi_ref`).

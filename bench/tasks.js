@@ -1,0 +1,454 @@
+'use strict'
+
+// Benchmarks for baton's background tasks. Run from the repo root:
+//
+//   npm run bench                 full run (about 1-2 minutes), markdown table
+//   npm run bench -- --quick      short run (CI: checks that the bench still works)
+//   npm run bench -- --json       the results as JSON instead of the table
+//
+// 1. Round trip of a trivial task, baton (`performAsyncTask`, context-preserving)
+//    against the plain napi-rs AsyncTask path (`plainAsyncTask`, same addon), in four
+//    modes: Promise / callback form, one at a time or 10,000 submitted at once. Every
+//    round runs inside `AsyncLocalStorage.run()`. Rounds alternate baton and plain
+//    (ABBA order) so that drift and noise hit both; figures are medians over rounds,
+//    after warm-up rounds that are discarded (their figures are kept in the JSON).
+// 2. `fibonacci(1_000_000)` on the libuv pool (until the Promise resolves, BigInt
+//    conversion included) against the same fast doubling in JS BigInt on the main
+//    thread, interleaved, with the event loop delay measured during each.
+//
+// The machine this was written on has 2 cores and steal time: only medians of
+// interleaved rounds are meaningful, single figures are not.
+
+const { AsyncLocalStorage } = require('node:async_hooks')
+const { createHistogram, monitorEventLoopDelay, performance } = require('node:perf_hooks')
+const os = require('node:os')
+const v8 = require('node:v8')
+const vm = require('node:vm')
+
+const baton = require('..')
+const { plainAsyncTask } = require('../lib/shared/binding')
+
+const argv = process.argv.slice(2)
+for (const arg of argv) {
+  if (arg !== '--quick' && arg !== '--json') {
+    console.error(`usage: node bench/tasks.js [--quick] [--json]\nunknown argument: ${arg}`)
+    process.exit(2)
+  }
+}
+const QUICK = argv.includes('--quick')
+const JSON_OUT = argv.includes('--json')
+
+const CONFIG = QUICK
+  ? { serialTasks: 300, batchTasks: 10_000, warmupRounds: 2, rounds: 3, fibN: 1_000_000, fibWarmup: 1, fibRuns: 2 }
+  : { serialTasks: 500, batchTasks: 10_000, warmupRounds: 5, rounds: 61, fibN: 1_000_000, fibWarmup: 1, fibRuns: 15 }
+
+const TARGET_ROUND_TRIP = 1.15 // baton / plain
+const TARGET_FIB = 1.0 // baton / JS
+const TARGET_DELAY_MS = 5 // max event loop delay while baton's task runs
+
+// A full GC between rounds, so that one round does not pay for the last one's garbage.
+// Not a flag of the command line: `npm run bench` must work as is.
+let collect = () => {}
+try {
+  v8.setFlagsFromString('--expose-gc')
+  collect = vm.runInNewContext('gc')
+} catch {
+  // Without it rounds are noisier, not wrong.
+}
+
+const als = new AsyncLocalStorage()
+const now = () => performance.now() // ms, sub-µs resolution
+
+// --- 1. round trip --------------------------------------------------------------
+
+const IMPLS = {
+  baton: { promise: () => baton.performAsyncTask(), callback: (cb) => baton.performAsyncTask(cb) },
+  plain: { promise: () => plainAsyncTask(), callback: (cb) => plainAsyncTask(cb) },
+}
+
+// Each mode runs `n` tasks and resolves to the elapsed ms, from the first submission
+// to the last settlement.
+const MODES = {
+  'promise, one at a time': {
+    key: 'promiseSerial',
+    async run(impl, n) {
+      const start = now()
+      for (let i = 0; i < n; i++) await impl.promise()
+      return now() - start
+    },
+  },
+  'callback, one at a time': {
+    key: 'callbackSerial',
+    run(impl, n) {
+      return new Promise((resolve, reject) => {
+        let left = n
+        let start
+        const next = (err) => {
+          if (err) return reject(err)
+          if (--left === 0) return resolve(now() - start)
+          impl.callback(next)
+        }
+        start = now()
+        impl.callback(next)
+      })
+    },
+  },
+  'promise, 10,000 at once': {
+    key: 'promiseBatch',
+    batch: true,
+    async run(impl, n) {
+      const pending = new Array(n)
+      const start = now()
+      for (let i = 0; i < n; i++) pending[i] = impl.promise()
+      await Promise.all(pending)
+      return now() - start
+    },
+  },
+  'callback, 10,000 at once': {
+    key: 'callbackBatch',
+    batch: true,
+    run(impl, n) {
+      return new Promise((resolve, reject) => {
+        let left = n
+        const done = (err) => {
+          if (err) return reject(err)
+          if (--left === 0) resolve(now() - start)
+        }
+        const start = now()
+        for (let i = 0; i < n; i++) impl.callback(done)
+      })
+    },
+  },
+}
+
+function tasksFor(mode) {
+  return mode.batch ? CONFIG.batchTasks : CONFIG.serialTasks
+}
+
+/** One round: `n` tasks of `impl` in `mode`, inside a fresh store. Resolves to µs per task. */
+async function round(impl, mode) {
+  collect()
+  const n = tasksFor(mode)
+  const ms = await als.run({ round: true }, () => mode.run(impl, n))
+  return (ms * 1000) / n
+}
+
+/**
+ * Outside the timed rounds: does the settlement (callback, or continuation after
+ * `await`) still see the store of the `run()` it was started in?
+ */
+async function keepsContext(impl, mode) {
+  const store = { check: true }
+  let seen = 0
+  const n = 20
+  await als.run(store, () => {
+    if (mode.key.startsWith('promise')) {
+      const one = async () => {
+        await impl.promise()
+        if (als.getStore() === store) seen++
+      }
+      return mode.batch ? Promise.all(Array.from({ length: n }, one)) : (async () => { for (let i = 0; i < n; i++) await one() })()
+    }
+    return new Promise((resolve, reject) => {
+      let left = n
+      const done = (err) => {
+        if (err) return reject(err)
+        if (als.getStore() === store) seen++
+        if (--left === 0) resolve()
+        else if (!mode.batch) impl.callback(done)
+      }
+      if (mode.batch) for (let i = 0; i < n; i++) impl.callback(done)
+      else impl.callback(done)
+    })
+  })
+  return seen === n
+}
+
+// Histograms hold integers: µs per task are recorded in ns, ratios in thousandths.
+const SCALE_NS = 1000
+const SCALE_RATIO = 1000
+
+async function roundTrips() {
+  const results = {}
+  for (const [name, mode] of Object.entries(MODES)) {
+    results[mode.key] = {
+      name,
+      tasksPerRound: tasksFor(mode),
+      keepsContext: { baton: await keepsContext(IMPLS.baton, mode), plain: await keepsContext(IMPLS.plain, mode) },
+      warmup: { baton: [], plain: [] },
+      rounds: { baton: [], plain: [] },
+      hist: { baton: createHistogram(), plain: createHistogram() },
+      pairedRatio: createHistogram(),
+    }
+  }
+  const total = CONFIG.warmupRounds + CONFIG.rounds
+  for (let r = 0; r < total; r++) {
+    const warm = r < CONFIG.warmupRounds
+    // ABBA: baton goes first in even rounds, plain in odd ones.
+    const order = r % 2 === 0 ? ['baton', 'plain'] : ['plain', 'baton']
+    for (const mode of Object.values(MODES)) {
+      const res = results[mode.key]
+      const got = {}
+      for (const which of order) got[which] = await round(IMPLS[which], mode)
+      for (const which of order) {
+        ;(warm ? res.warmup : res.rounds)[which].push(got[which])
+        if (!warm) res.hist[which].record(Math.max(1, Math.round(got[which] * SCALE_NS)))
+      }
+      if (!warm) res.pairedRatio.record(Math.max(1, Math.round((got.baton / got.plain) * SCALE_RATIO)))
+    }
+    progress(`round trip: round ${r + 1}/${total}${warm ? ' (warm-up)' : ''}`)
+  }
+  const out = {}
+  for (const res of Object.values(results)) {
+    const median = (which) => res.hist[which].percentile(50) / SCALE_NS
+    const b = median('baton')
+    const p = median('plain')
+    out[res.name] = {
+      tasksPerRound: res.tasksPerRound,
+      rounds: CONFIG.rounds,
+      keepsContext: res.keepsContext,
+      batonUsPerTask: b,
+      plainUsPerTask: p,
+      ratio: b / p,
+      pairedRatioMedian: res.pairedRatio.percentile(50) / SCALE_RATIO,
+      spreadUs: {
+        baton: [res.hist.baton.min / SCALE_NS, res.hist.baton.max / SCALE_NS],
+        plain: [res.hist.plain.min / SCALE_NS, res.hist.plain.max / SCALE_NS],
+      },
+      // First round relative to the median: above 1 means warm-up cost.
+      firstRoundVsMedian: { baton: res.warmup.baton[0] / b, plain: res.warmup.plain[0] / p },
+      warmupUsPerTask: res.warmup,
+      roundsUsPerTask: res.rounds,
+      target: TARGET_ROUND_TRIP,
+      meetsTarget: b / p <= TARGET_ROUND_TRIP,
+    }
+  }
+  return out
+}
+
+// --- 2. fibonacci ---------------------------------------------------------------
+
+/**
+ * F(n) by fast doubling, as src/tasks/fibonacci.rs computes it: over the bits of `n`
+ * from the top, from (F(k), F(k+1)): F(2k) = F(k)·(2·F(k+1) − F(k)) and
+ * F(2k+1) = F(k)² + F(k+1)²; the last step computes only the number it returns.
+ */
+function fibonacciJs(n) {
+  let a = 0n
+  let b = 1n
+  for (let i = 32 - Math.clz32(n) - 1; i >= 0; i--) {
+    const odd = ((n >>> i) & 1) === 1
+    if (i === 0) return odd ? a * a + b * b : a * ((b << 1n) - a)
+    const evenHalf = a * ((b << 1n) - a)
+    const oddHalf = a * a + b * b
+    if (odd) {
+      const next = evenHalf + oddHalf
+      a = oddHalf
+      b = next
+    } else {
+      a = evenHalf
+      b = oddHalf
+    }
+  }
+  return a
+}
+
+function checkFibonacciJs() {
+  let a = 0n
+  let b = 1n
+  for (let n = 0; n < 300; n++) {
+    if (fibonacciJs(n) !== a) throw new Error(`fibonacciJs(${n}) is wrong`)
+    ;[a, b] = [b, a + b]
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const PING_MS = 1
+
+/**
+ * Runs `work` (sync or async) while the event loop is watched by a fresh
+ * monitorEventLoopDelay (resolution 1 ms; a re-enabled monitor would record the
+ * whole time it was off as one delay) and by a 1 ms setInterval ping, whose lateness
+ * beyond its period goes into a histogram. Both run a few ms before and after the
+ * work, so that a stall at its very end is seen too. Resolves to the work's value,
+ * its wall time and the delays (ms).
+ */
+async function watched(work) {
+  const monitor = monitorEventLoopDelay({ resolution: 1 })
+  const ping = createHistogram()
+  let last = now()
+  const timer = setInterval(() => {
+    const t = now()
+    ping.record(Math.max(1, Math.round((t - last - PING_MS) * 1e6)))
+    last = t
+  }, PING_MS)
+  monitor.enable()
+  await sleep(5)
+  const start = now()
+  const value = await work()
+  const ms = now() - start
+  await sleep(10)
+  monitor.disable()
+  clearInterval(timer)
+  return {
+    value,
+    ms,
+    delay: { maxMs: monitor.max / 1e6, p99Ms: monitor.percentile(99) / 1e6, pingMaxLateMs: ping.max / 1e6 },
+  }
+}
+
+const IDLE_MS = 20
+
+async function fibonacciBench() {
+  checkFibonacciJs()
+  const n = CONFIG.fibN
+  const runs = {
+    baton: () => als.run({ fib: true }, () => baton.fibonacci(n)),
+    js: () => als.run({ fib: true }, () => fibonacciJs(n)),
+    // For contrast: what this machine's loop delay is when nothing runs at all.
+    idle: () => sleep(IDLE_MS),
+  }
+  const times = { baton: createHistogram(), js: createHistogram() }
+  const warmup = { baton: [], js: [] }
+  const all = { baton: [], js: [] }
+  const delays = { baton: [], js: [], idle: [] }
+  let same = true
+  const total = CONFIG.fibWarmup + CONFIG.fibRuns
+  for (let r = 0; r < total; r++) {
+    const warm = r < CONFIG.fibWarmup
+    const order = r % 2 === 0 ? ['baton', 'js', 'idle'] : ['idle', 'js', 'baton']
+    const got = {}
+    for (const which of order) {
+      collect()
+      got[which] = await watched(runs[which])
+      // Warm-up runs are watched too: the first conversion must not stall the loop either.
+      delays[which].push(got[which].delay)
+      if (which === 'idle') continue
+      ;(warm ? warmup : all)[which].push(got[which].ms)
+      if (!warm) times[which].record(Math.max(1, Math.round(got[which].ms * 1e6)))
+    }
+    if (typeof got.baton.value !== 'bigint' || got.baton.value !== got.js.value) same = false
+    progress(`fibonacci: run ${r + 1}/${total}${warm ? ' (warm-up)' : ''}`)
+  }
+  if (!same) throw new Error(`fibonacci(${n}): baton and the JS version disagree`)
+  const median = (which) => times[which].percentile(50) / 1e6
+  const summary = (which) => {
+    const list = delays[which]
+    const maxOf = (key) => Math.max(...list.map((d) => d[key]))
+    const perRunMax = createHistogram()
+    for (const d of list) perRunMax.record(Math.max(1, Math.round(d.maxMs * 1e6)))
+    return {
+      maxMs: maxOf('maxMs'),
+      medianOfRunMaxMs: perRunMax.percentile(50) / 1e6,
+      p99MaxMs: maxOf('p99Ms'),
+      pingMaxLateMs: maxOf('pingMaxLateMs'),
+      perRun: list,
+    }
+  }
+  const b = median('baton')
+  const j = median('js')
+  const batonDelay = summary('baton')
+  return {
+    n,
+    runs: CONFIG.fibRuns,
+    sameValue: same,
+    batonMs: b,
+    jsMs: j,
+    ratio: b / j,
+    firstRunVsMedian: { baton: warmup.baton[0] / b, js: warmup.js[0] / j },
+    warmupMs: warmup,
+    runsMs: all,
+    // monitorEventLoopDelay records whole intervals, so its figures include the 1 ms
+    // resolution; the ping's are lateness beyond its 1 ms period. Over every run,
+    // warm-up included.
+    loopDelay: { resolutionMs: 1, idleMs: IDLE_MS, baton: batonDelay, js: summary('js'), idle: summary('idle') },
+    target: { ratio: TARGET_FIB, maxDelayMs: TARGET_DELAY_MS },
+    meetsTarget: { ratio: b / j <= TARGET_FIB, delay: batonDelay.maxMs < TARGET_DELAY_MS },
+  }
+}
+
+// --- output ---------------------------------------------------------------------
+
+function progress(line) {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`)
+}
+
+const f = (x, digits = 2) => x.toFixed(digits)
+const yes = (ok) => (ok ? 'yes' : '**no**')
+
+function table(result) {
+  const lines = []
+  const cpus = os.cpus()
+  lines.push(
+    `## baton benchmarks: Node ${process.version}, ${process.platform}-${process.arch}, ` +
+      `${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}${QUICK ? ' (quick run)' : ''}`,
+  )
+  lines.push('')
+  const anyMode = Object.values(result.roundTrip)[0]
+  lines.push(
+    `Round trip of a trivial task inside \`AsyncLocalStorage.run()\`: µs per task, median of ` +
+      `${anyMode.rounds} interleaved rounds (after ${CONFIG.warmupRounds} discarded warm-up). ` +
+      `Target: baton/plain ≤ ${TARGET_ROUND_TRIP}.`,
+  )
+  lines.push('')
+  lines.push('| mode | tasks/round | baton µs | plain µs | baton/plain | median of paired ratios | ≤ 1.15 | 1st round ÷ median (baton, plain) | context kept (baton, plain) |')
+  lines.push('|---|--:|--:|--:|--:|--:|:-:|--:|:-:|')
+  for (const [name, r] of Object.entries(result.roundTrip)) {
+    lines.push(
+      `| ${name} | ${r.tasksPerRound} | ${f(r.batonUsPerTask)} | ${f(r.plainUsPerTask)} | ${f(r.ratio)} | ` +
+        `${f(r.pairedRatioMedian)} | ${yes(r.meetsTarget)} | ${f(r.firstRoundVsMedian.baton)}, ${f(r.firstRoundVsMedian.plain)} | ` +
+        `${r.keepsContext.baton ? 'yes' : 'no'}, ${r.keepsContext.plain ? 'yes' : 'no'} |`,
+    )
+  }
+  const fib = result.fibonacci
+  lines.push('')
+  lines.push(
+    `fibonacci(${fib.n.toLocaleString('en-US')}): wall ms until the value is a JS BigInt, median of ${fib.runs} ` +
+      `interleaved runs (after ${CONFIG.fibWarmup} warm-up); same value: ${fib.sameValue ? 'yes' : 'NO'}. ` +
+      `Event loop delay: a fresh monitorEventLoopDelay per run (resolution 1 ms; its figures include it) and a 1 ms ` +
+      `setInterval ping (lateness beyond 1 ms), over all runs, warm-up included. Targets: baton/JS ≤ ${TARGET_FIB}, max delay during baton < ${TARGET_DELAY_MS} ms.`,
+  )
+  lines.push('')
+  lines.push('| | wall ms | 1st run ÷ median | loop delay max ms | median of per-run max | worst run p99 ms | ping max late ms |')
+  lines.push('|---|--:|--:|--:|--:|--:|--:|')
+  const d = fib.loopDelay
+  const row = (label, ms, first, x) =>
+    `| ${label} | ${ms} | ${first} | ${f(x.maxMs)} | ${f(x.medianOfRunMaxMs)} | ${f(x.p99MaxMs)} | ${f(x.pingMaxLateMs)} |`
+  lines.push(row('baton (pool thread)', f(fib.batonMs, 1), f(fib.firstRunVsMedian.baton), d.baton))
+  lines.push(row('JS BigInt (main thread)', f(fib.jsMs, 1), f(fib.firstRunVsMedian.js), d.js))
+  lines.push(row(`idle (sleep ${d.idleMs} ms), for contrast`, '', '', d.idle))
+  lines.push('')
+  lines.push(
+    `baton/JS: **${f(fib.ratio)}** (≤ ${TARGET_FIB}: ${yes(fib.meetsTarget.ratio)}); ` +
+      `max loop delay during baton: **${f(d.baton.maxMs)} ms** (< ${TARGET_DELAY_MS} ms: ${yes(fib.meetsTarget.delay)})`,
+  )
+  return lines.join('\n')
+}
+
+async function main() {
+  const started = now()
+  const roundTrip = await roundTrips()
+  const fib = await fibonacciBench()
+  progress('')
+  const result = {
+    node: process.version,
+    v8: process.versions.v8,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: os.cpus().length,
+    quick: QUICK,
+    forcedGcBetweenRounds: collect.name === 'gc',
+    config: CONFIG,
+    roundTrip,
+    fibonacci: fib,
+    seconds: (now() - started) / 1000,
+  }
+  if (JSON_OUT) console.log(JSON.stringify(result, null, 2))
+  else console.log(`${table(result)}\n\n(${f(result.seconds, 1)} s)`)
+}
+
+main().catch((error) => {
+  progress('')
+  console.error(error)
+  process.exitCode = 1
+})
