@@ -11,8 +11,6 @@
 // from the front, and remembers the last frame it read (see AsyncLocalStorage), so a
 // repeated getStore() in the same frame is one comparison.
 
-const carrier = require('./engine')
-
 /** Marks a storage as absent in a frame (exit(), disable()). */
 const ABSENT = Symbol('baton.absent')
 
@@ -24,6 +22,11 @@ class Frame {
   }
 }
 
+/** `frame` with `storage = value` in front, replacing an entry of the same storage at the front. */
+function push(frame, storage, value) {
+  return new Frame(storage, value, frame !== undefined && frame.storage === storage ? frame.parent : frame)
+}
+
 /** The value `storage` has in `frame`, or ABSENT. */
 function valueIn(frame, storage) {
   for (let node = frame; node !== undefined; node = node.parent) {
@@ -32,4 +35,4 @@ function valueIn(frame, storage) {
   return ABSENT
 }
 
-module.exports = { ABSENT, Frame, carrier, valueIn }
+module.exports = { ABSENT, Frame, push, valueIn }

@@ -12,7 +12,7 @@
 const { AsyncResource: NodeAsyncResource } = require('node:async_hooks')
 const EventEmitter = require('node:events')
 const { validateFunction, validateObject } = require('../shared/validators')
-const { carrier } = require('./frame')
+const carrier = require('./engine')
 const registry = require('./registry')
 
 const YOUNG = 0

@@ -5,12 +5,8 @@
 
 const { AsyncLocalStorage: NodeAsyncLocalStorage } = require('node:async_hooks')
 const { validateFunction, validateObject } = require('../shared/validators')
-const { ABSENT, Frame, carrier, valueIn } = require('./frame')
-
-/** Pushes `storage = value` in front of `frame`, replacing an entry of the same storage at the front. */
-function push(frame, storage, value) {
-  return new Frame(storage, value, frame !== undefined && frame.storage === storage ? frame.parent : frame)
-}
+const carrier = require('./engine')
+const { ABSENT, push, valueIn } = require('./frame')
 
 /** Never a frame: the cache is empty. */
 const FORGOTTEN = Symbol('baton.forgotten')
@@ -56,18 +52,17 @@ class AsyncLocalStorage {
   }
 
   run(store, fn, ...args) {
-    const frame = push(carrier.getStore(), this, store)
     try {
-      return carrier.run(frame, fn, ...args)
+      return carrier.runStorage(this, store, fn, args)
     } finally {
       // Let go of the frame this run made: the cache must not keep `store` alive.
-      if (this.#frame === frame) this.#frame = FORGOTTEN
+      this.#frame = FORGOTTEN
     }
   }
 
   /** Runs `fn` with this storage absent: `getStore()` gives the default value there. */
   exit(fn, ...args) {
-    return carrier.run(push(carrier.getStore(), this, ABSENT), fn, ...args)
+    return carrier.runStorage(this, ABSENT, fn, args)
   }
 
   enterWith(store) {

@@ -5,6 +5,7 @@
 // the current frame is the one on the resource being executed.
 
 const { createHook, executionAsyncResource } = require('node:async_hooks')
+const { push } = require('../frame')
 
 const FRAME = Symbol('baton.frame')
 
@@ -24,11 +25,12 @@ function getStore() {
   return executionAsyncResource()[FRAME]
 }
 
-function run(frame, fn, ...args) {
+/** Runs `fn(...args)` with `storage = store` in front of the current frame. */
+function runStorage(storage, store, fn, args) {
   if (!enabled) enable()
   const resource = executionAsyncResource()
   const previous = resource[FRAME]
-  resource[FRAME] = frame
+  resource[FRAME] = push(previous, storage, store)
   try {
     return fn(...args)
   } finally {
@@ -49,4 +51,4 @@ function enterResource(resource, frame) {
   resource[FRAME] = frame
 }
 
-module.exports = { getStore, run, enterWith, enterResource }
+module.exports = { getStore, runStorage, enterWith, enterResource }

@@ -1,8 +1,8 @@
 'use strict'
 
 // The carrier: where the current baton frame lives, and how it is moved across async
-// boundaries. One small strategy per engine behind one interface (getStore, run,
-// enterWith, keepsEnterWithOnResource):
+// boundaries. One small strategy per engine behind one interface (getStore,
+// runStorage, enterWith, enterResource):
 // - frame.js, for AsyncContextFrame (Node 24/26 by default, 22 with
 //   --experimental-async-context-frame): one Node AsyncLocalStorage, the only way
 //   JavaScript can reach Node's frames;
