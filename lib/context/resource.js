@@ -19,6 +19,7 @@ const YOUNG = 0
 const LISTED = 1
 const DESTROYED = 2
 
+// Young resources wait here with what listing them needs: [resource, type, manual, ...].
 let young = []
 let flushQueued = false
 
@@ -37,31 +38,29 @@ function flush() {
   flushQueued = false
   const batch = young
   young = []
-  for (const resource of batch) AsyncResource.list(resource)
+  for (let i = 0; i < batch.length; i += 3) AsyncResource.list(batch[i], batch[i + 1], batch[i + 2])
   registry.send()
 }
 
 class AsyncResource extends NodeAsyncResource {
-  #type
-  #manual
   #state = YOUNG
+  // The frame to put back on entry, where the engine needs it (see runInAsyncScope).
   #frame
 
   constructor(type, options) {
     super(type, options)
-    this.#type = type
-    this.#manual = typeof options === 'object' && options !== null && Boolean(options.requireManualDestroy)
-    if (carrier.enterResource !== undefined) this.#frame = carrier.getStore()
-    if (young.push(this) >= registry.BATCH) flush()
-    else queueFlush()
+    if (carrier.enterResource !== undefined) this.#frame = carrier.resourceFrame(this)
+    const manual = typeof options === 'object' && options !== null && Boolean(options.requireManualDestroy)
+    if (young.push(this, type, manual) >= registry.BATCH * 3) flush()
+    else if (!flushQueued) queueFlush()
   }
 
   /** Writes a young resource still alive into the registry (flush). */
-  static list(resource) {
+  static list(resource, type, manual) {
     if (resource.#state !== YOUNG) return
     resource.#state = LISTED
-    registry.add(resource.asyncId(), resource.triggerAsyncId(), resource.#type)
-    if (!resource.#manual) collected.register(resource, resource.asyncId(), resource)
+    registry.add(resource.asyncId(), resource.triggerAsyncId(), type)
+    if (!manual) collected.register(resource, resource.asyncId(), resource)
   }
 
   /**

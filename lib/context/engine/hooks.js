@@ -51,4 +51,9 @@ function enterResource(resource, frame) {
   resource[FRAME] = frame
 }
 
-module.exports = { getStore, runStorage, enterWith, enterResource }
+/** The frame the init hook gave `resource` (the one current where it was made). */
+function resourceFrame(resource) {
+  return resource[FRAME]
+}
+
+module.exports = { getStore, runStorage, enterWith, enterResource, resourceFrame }
