@@ -35,4 +35,4 @@ function valueIn(frame, storage) {
   return ABSENT
 }
 
-module.exports = { ABSENT, Frame, push, valueIn }
+module.exports = { ABSENT, push, valueIn }

@@ -106,4 +106,4 @@ class RunScope {
   }
 }
 
-module.exports = { AsyncLocalStorage, RunScope }
+module.exports = { AsyncLocalStorage }

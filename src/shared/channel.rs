@@ -40,9 +40,7 @@ pub struct Sender<T> {
 
 impl<T> Clone for Sender<T> {
   fn clone(&self) -> Self {
-    Sender {
-      shared: self.shared.clone(),
-    }
+    Sender { shared: self.shared.clone() }
   }
 }
 
@@ -95,12 +93,7 @@ pub fn open<T: Send + 'static>(
   name: &str,
   deliver: impl FnMut(&Env, T) -> Result<()> + 'static,
 ) -> Result<(Sender<T>, Receiver<T>)> {
-  let shared = Arc::new(Shared {
-    state: Mutex::new(State {
-      queue: Vec::new(),
-      wake: None,
-    }),
-  });
+  let shared = Arc::new(Shared { state: Mutex::new(State { queue: Vec::new(), wake: None }) });
   let inbox = Rc::new(Inbox {
     shared: shared.clone(),
     deliver: RefCell::new(Box::new(deliver)),

@@ -100,21 +100,14 @@ pub fn registry_apply(ops: Float64Array) -> Result<()> {
   let since = now_ms();
   let mut registry = REGISTRY.lock();
   for op in ops.chunks_exact(4) {
-    let key = Key {
-      thread,
-      async_id: op[1] as u64,
-    };
+    let key = Key { thread, async_id: op[1] as u64 };
     if op[0] == ADD {
       let type_name = registry
         .type_names
         .get(op[3] as usize)
         .cloned()
         .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown type id {}", op[3])))?;
-      let entry = Entry {
-        type_name,
-        trigger_async_id: op[2],
-        since,
-      };
+      let entry = Entry { type_name, trigger_async_id: op[2], since };
       registry.entries.insert(key, entry);
     } else if op[0] == REMOVE {
       registry.entries.remove(&key);

@@ -31,10 +31,7 @@ impl CallScope {
     // A null resource makes Node create a fresh object for it; stores of the hooks
     // engine (Node 20/22) are copied onto that object by the init hook.
     check(unsafe { sys::napi_async_init(env.raw(), ptr::null_mut(), name, &mut context) })?;
-    Ok(CallScope {
-      env: env.raw(),
-      context,
-    })
+    Ok(CallScope { env: env.raw(), context })
   }
 
   /// Calls `func(...args)` inside the captured context.
@@ -137,10 +134,7 @@ impl Rooted {
   pub fn new(env: &Env, value: sys::napi_value) -> Result<Self> {
     let mut reference = ptr::null_mut();
     check(unsafe { sys::napi_create_reference(env.raw(), value, 1, &mut reference) })?;
-    Ok(Rooted {
-      env: env.raw(),
-      reference,
-    })
+    Ok(Rooted { env: env.raw(), reference })
   }
 
   pub fn get(&self, env: &Env) -> Result<sys::napi_value> {

@@ -29,10 +29,6 @@ pub fn failing_task(
   on_progress: Option<Function>,
   callback: Option<Function>,
 ) -> Result<AsyncTask<Scheduled<Failing>>> {
-  let hooks = Hooks {
-    abort,
-    on_progress,
-    callback,
-  };
+  let hooks = Hooks { abort, on_progress, callback };
   schedule(&env, Failing, hooks)
 }

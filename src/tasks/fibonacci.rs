@@ -85,10 +85,7 @@ impl BackgroundTask for Fibonacci {
   }
 
   fn complete(&mut self, _env: &Env, output: UBig) -> Result<BigInt> {
-    Ok(BigInt {
-      sign_bit: false,
-      words: output.as_words().to_vec(),
-    })
+    Ok(BigInt { sign_bit: false, words: output.as_words().to_vec() })
   }
 }
 
@@ -107,11 +104,7 @@ pub fn fibonacci_task(
       format!("n must be <= {FIBONACCI_MAX_N}"),
     ));
   }
-  let hooks = Hooks {
-    abort,
-    on_progress,
-    callback,
-  };
+  let hooks = Hooks { abort, on_progress, callback };
   schedule(&env, Fibonacci { n }, hooks)
 }
 
@@ -120,10 +113,7 @@ mod tests {
   use super::*;
 
   fn control() -> Control {
-    Control {
-      abort: None,
-      progress: None,
-    }
+    Control { abort: None, progress: None }
   }
 
   #[test]
@@ -167,10 +157,7 @@ mod tests {
   #[test]
   fn stops_when_aborted() {
     let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let control = Control {
-      abort: Some(flag),
-      progress: None,
-    };
+    let control = Control { abort: Some(flag), progress: None };
     assert!(matches!(fibonacci(1_000, &control), Err(Failure::Aborted)));
   }
 }

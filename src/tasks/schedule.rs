@@ -79,11 +79,7 @@ pub fn schedule<T: BackgroundTask>(
       abort: hooks.abort.map(AbortFlag::shared),
       progress: progress_tx,
     },
-    js: JsThreadOnly(Completion {
-      scope,
-      callback,
-      progress: progress_rx,
-    }),
+    js: JsThreadOnly(Completion { scope, callback, progress: progress_rx }),
     _entry: TaskEntry::add(T::TYPE),
   }))
 }

@@ -29,10 +29,6 @@ pub fn perform_async_task(
   on_progress: Option<Function>,
   callback: Option<Function>,
 ) -> Result<AsyncTask<Scheduled<Seventeen>>> {
-  let hooks = Hooks {
-    abort,
-    on_progress,
-    callback,
-  };
+  let hooks = Hooks { abort, on_progress, callback };
   schedule(&env, Seventeen, hooks)
 }

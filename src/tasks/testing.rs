@@ -38,13 +38,7 @@ pub fn panicking_task(
   on_progress: Option<Function>,
   callback: Option<Function>,
 ) -> Result<AsyncTask<Scheduled<Panicking>>> {
-  let task = Panicking {
-    in_complete: phase == "complete",
-  };
-  let hooks = Hooks {
-    abort,
-    on_progress,
-    callback,
-  };
+  let task = Panicking { in_complete: phase == "complete" };
+  let hooks = Hooks { abort, on_progress, callback };
   schedule(&env, task, hooks)
 }
