@@ -34,9 +34,9 @@ pub fn fibonacci(n: u32, control: &Control) -> std::result::Result<UBig, Failure
     if i == 0 {
       // The last step needs only the one number it returns.
       return Ok(if odd {
-        a.sqr() + b.sqr()
+        sum_of_squares(&a, &b)
       } else {
-        &a * ((&b << 1) - &a)
+        product(&a, &((&b << 1) - &a))
       });
     }
     let (even_half, odd_half) = doubling_step(&a, &b);
@@ -62,14 +62,41 @@ fn doubling_step(a: &UBig, b: &UBig) -> (UBig, UBig) {
   if a.bit_len() < PARALLEL_BITS {
     return (even(), odd());
   }
+  both(even, odd)
+}
+
+/// `a² + b²`, the squares on two threads when large.
+fn sum_of_squares(a: &UBig, b: &UBig) -> UBig {
+  if a.bit_len() < PARALLEL_BITS {
+    return a.sqr() + b.sqr();
+  }
+  let (a2, b2) = both(|| a.sqr(), || b.sqr());
+  a2 + b2
+}
+
+/// `x · y`; when large, as `(high · y) << k + low · y` with the halves of `x` on two
+/// threads: the last step of F(n) for even n is this one product.
+fn product(x: &UBig, y: &UBig) -> UBig {
+  if x.bit_len() < PARALLEL_BITS {
+    return x * y;
+  }
+  let k = x.bit_len() / 2;
+  let high = x >> k;
+  let low = x - (&high << k);
+  let (high, low) = both(|| &high * y, || &low * y);
+  (high << k) + low
+}
+
+/// Runs `f` on a second thread and `g` on this one. A panic on the second thread goes on
+/// unwinding here, into the task's catch.
+fn both<A: Send, B>(f: impl FnOnce() -> A + Send, g: impl FnOnce() -> B) -> (A, B) {
   std::thread::scope(|scope| {
-    let even = scope.spawn(even);
-    let odd = odd();
-    // A panic on the helper thread goes on unwinding here, into the task's catch.
-    let even = even
+    let f = scope.spawn(f);
+    let b = g();
+    let a = f
       .join()
       .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
-    (even, odd)
+    (a, b)
   })
 }
 
@@ -145,13 +172,21 @@ mod tests {
 
   #[test]
   fn parallel_steps_agree_with_sequential_ones() {
-    // Both sides of PARALLEL_BITS: F(200_000) has about 139,000 bits.
-    let f = fibonacci(200_000, &control()).unwrap();
+    // Both sides of PARALLEL_BITS: F(200_000) has about 139,000 bits; its last step
+    // is a split product (even n), that of F(200_001) a sum of squares (odd n).
     let (mut a, mut b) = (UBig::ZERO, UBig::ONE);
     for _ in 0..200_000 {
       (a, b) = (b.clone(), a + b);
     }
-    assert_eq!(f, a);
+    assert_eq!(fibonacci(200_000, &control()).unwrap(), a);
+    assert_eq!(fibonacci(200_001, &control()).unwrap(), b);
+  }
+
+  #[test]
+  fn split_product_equals_plain_product() {
+    let x = (UBig::ONE << 200_000) - UBig::from(12_345u32);
+    let y = (UBig::ONE << 150_000) + UBig::from(678u32);
+    assert_eq!(product(&x, &y), &x * &y);
   }
 
   #[test]
