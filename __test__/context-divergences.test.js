@@ -83,3 +83,10 @@ test('bound functions carry no deprecated asyncResource property, on every line'
   t.false('asyncResource' in bound)
   t.is(bound.name, 'bound')
 })
+
+test('AsyncResource adds nothing to the API of Node\'s class but what baton documents', (t) => {
+  const { AsyncResource: NodeAsyncResource } = require('node:async_hooks')
+  const own = (C) => [...Object.getOwnPropertyNames(C), ...Object.getOwnPropertyNames(C.prototype)]
+  const extra = own(AsyncResource).filter((name) => !own(NodeAsyncResource).includes(name))
+  t.deepEqual(extra, [])
+})

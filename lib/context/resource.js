@@ -22,6 +22,9 @@ const DESTROYED = 2
 // Young resources wait here with what listing them needs: [resource, type, manual, ...].
 let young = []
 let flushQueued = false
+// Set by AsyncResource's static block: it writes a young resource still alive into the
+// registry, and only the class may touch a resource's state.
+let list
 
 const collected = new FinalizationRegistry((asyncId) => {
   registry.remove(asyncId)
@@ -38,7 +41,7 @@ function flush() {
   flushQueued = false
   const batch = young
   young = []
-  for (let i = 0; i < batch.length; i += 3) AsyncResource.list(batch[i], batch[i + 1], batch[i + 2])
+  for (let i = 0; i < batch.length; i += 3) list(batch[i], batch[i + 1], batch[i + 2])
   registry.send()
 }
 
@@ -52,15 +55,16 @@ class AsyncResource extends NodeAsyncResource {
     if (carrier.enterResource !== undefined) this.#frame = carrier.resourceFrame(this)
     const manual = typeof options === 'object' && options !== null && Boolean(options.requireManualDestroy)
     if (young.push(this, type, manual) >= registry.BATCH * 3) flush()
-    else if (!flushQueued) queueFlush()
+    else queueFlush()
   }
 
-  /** Writes a young resource still alive into the registry (flush). */
-  static list(resource, type, manual) {
-    if (resource.#state !== YOUNG) return
-    resource.#state = LISTED
-    registry.add(resource.asyncId(), resource.triggerAsyncId(), type)
-    if (!manual) collected.register(resource, resource.asyncId(), resource)
+  static {
+    list = (resource, type, manual) => {
+      if (resource.#state !== YOUNG) return
+      resource.#state = LISTED
+      registry.add(resource.asyncId(), resource.triggerAsyncId(), type)
+      if (!manual) collected.register(resource, resource.asyncId(), resource)
+    }
   }
 
   /**
