@@ -67,6 +67,20 @@ fn set_string(env: &Env, object: sys::napi_value, key: &str, value: &str) -> Res
   check(unsafe { sys::napi_set_property(env.raw(), object, key, value) })
 }
 
+/// JS `null`.
+pub fn null(env: &Env) -> Result<sys::napi_value> {
+  let mut value = ptr::null_mut();
+  check(unsafe { sys::napi_get_null(env.raw(), &mut value) })?;
+  Ok(value)
+}
+
+/// JS `undefined`.
+pub fn undefined(env: &Env) -> Result<sys::napi_value> {
+  let mut value = ptr::null_mut();
+  check(unsafe { sys::napi_get_undefined(env.raw(), &mut value) })?;
+  Ok(value)
+}
+
 /// `new Error(message)` with `error.code = code`.
 pub fn create_error(env: &Env, code: &str, message: &str) -> Result<sys::napi_value> {
   let code = string(env, code)?;

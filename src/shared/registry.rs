@@ -71,20 +71,20 @@ pub fn registry_open() -> u32 {
 /// The number standing for `type_name` in `registryApply` operations.
 #[napi]
 pub fn registry_intern_type(type_name: String) -> u32 {
-  REGISTRY.lock().intern(&type_name).0
+  REGISTRY.lock().intern(&type_name)
 }
 
 impl Registry {
   /// Each type name is stored once, however many entries carry it.
-  fn intern(&mut self, type_name: &str) -> (u32, Arc<str>) {
+  fn intern(&mut self, type_name: &str) -> u32 {
     if let Some(&id) = self.type_ids.get(type_name) {
-      return (id, self.type_names[id as usize].clone());
+      return id;
     }
     let id = self.type_names.len() as u32;
     let name: Arc<str> = type_name.into();
     self.type_names.push(name.clone());
-    self.type_ids.insert(name.clone(), id);
-    (id, name)
+    self.type_ids.insert(name, id);
+    id
   }
 }
 

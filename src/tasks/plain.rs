@@ -5,11 +5,11 @@
 
 use std::ptr;
 
-use napi::bindgen_prelude::{AsyncTask, Function, JsValue};
+use napi::bindgen_prelude::{AsyncTask, Function, JsValue, ToNapiValue};
 use napi::{sys, Env, Result, Task};
 use napi_derive::napi;
 
-use crate::shared::error::check;
+use crate::shared::error::{null, undefined};
 use crate::shared::scope::{JsThreadOnly, Rooted};
 
 pub struct PlainSeventeen {
@@ -26,11 +26,10 @@ impl Task for PlainSeventeen {
 
   fn resolve(&mut self, env: Env, output: u32) -> Result<u32> {
     if let Some(callback) = self.callback.0.take() {
-      let mut args = [ptr::null_mut(); 2];
-      check(unsafe { sys::napi_get_null(env.raw(), &mut args[0]) })?;
-      check(unsafe { sys::napi_create_uint32(env.raw(), output, &mut args[1]) })?;
-      let mut receiver = ptr::null_mut();
-      check(unsafe { sys::napi_get_undefined(env.raw(), &mut receiver) })?;
+      let args = [null(&env)?, unsafe {
+        u32::to_napi_value(env.raw(), output)?
+      }];
+      let receiver = undefined(&env)?;
       let mut result = ptr::null_mut();
       unsafe {
         sys::napi_call_function(

@@ -2,7 +2,6 @@
 //! async context when the call is made and settles the call exactly once, inside that
 //! context, through the callback or the Promise.
 
-use std::ptr;
 use std::rc::Rc;
 
 use napi::bindgen_prelude::{
@@ -12,7 +11,7 @@ use napi::{sys, Env, Error, Result, Status, Task, ValueType};
 
 use super::{AbortFlag, BackgroundTask, Control};
 use crate::shared::channel::{self, Receiver};
-use crate::shared::error::Failure;
+use crate::shared::error::{null, undefined, Failure};
 use crate::shared::panic;
 use crate::shared::registry::TaskEntry;
 use crate::shared::scope::{CallScope, JsThreadOnly, Rooted};
@@ -149,18 +148,6 @@ impl Completion {
     // The Promise napi-rs made for this call is dropped by the JS side in callback form.
     Ok(Settled(undefined(env)?))
   }
-}
-
-fn null(env: &Env) -> Result<sys::napi_value> {
-  let mut value = ptr::null_mut();
-  crate::shared::error::check(unsafe { sys::napi_get_null(env.raw(), &mut value) })?;
-  Ok(value)
-}
-
-fn undefined(env: &Env) -> Result<sys::napi_value> {
-  let mut value = ptr::null_mut();
-  crate::shared::error::check(unsafe { sys::napi_get_undefined(env.raw(), &mut value) })?;
-  Ok(value)
 }
 
 /// A JS value already made on the JS thread, handed to napi-rs as is.
