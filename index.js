@@ -2,6 +2,7 @@
 
 // baton's public API (CommonJS). index.mjs re-exports it for ESM; index.d.ts types it.
 const context = require('./lib/context')
+const pool = require('./lib/pool')
 const tasks = require('./lib/tasks')
 
 module.exports = {
@@ -10,6 +11,7 @@ module.exports = {
   AsyncResource: context.AsyncResource,
   EventEmitterAsyncResource: context.EventEmitterAsyncResource,
   resources: context.resources,
+  WorkerPool: pool.WorkerPool,
   failingTask: tasks.failingTask,
   fibonacci: tasks.fibonacci,
   performAsyncTask: tasks.performAsyncTask,

@@ -7,6 +7,7 @@ export const {
   AsyncResource,
   EventEmitterAsyncResource,
   resources,
+  WorkerPool,
   failingTask,
   fibonacci,
   performAsyncTask,

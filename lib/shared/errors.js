@@ -5,8 +5,8 @@
 
 const { inspect } = require('node:util')
 
-function nodeError(Base, code, message) {
-  const error = new Base(message)
+function nodeError(Base, code, message, options = undefined) {
+  const error = new Base(message, options)
   Object.defineProperty(error, 'code', { value: code, enumerable: true, writable: true, configurable: true })
   // V8 formats the stack's first line lazily from `name`: show the code there too,
   // then let `name` fall back to the prototype's.

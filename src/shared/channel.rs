@@ -5,6 +5,9 @@
 //! low when many arrive at once, and lets the JS thread empty the queue on its own
 //! whenever it needs to (a task flushes its last progress reports before its
 //! completion callback, so no report arrives after it).
+//!
+//! A receiver takes the values one by one ([`open`]) or a whole batch at once
+//! ([`open_batch`], for a receiver that hands many values to JavaScript in one call).
 
 use std::cell::RefCell;
 use std::ffi::c_void;
@@ -74,7 +77,7 @@ impl<T: Send + 'static> Sender<T> {
   }
 }
 
-type Deliver<T> = Box<dyn FnMut(&Env, T) -> Result<()>>;
+type Deliver<T> = Box<dyn FnMut(&Env, Vec<T>) -> Result<()>>;
 
 struct Inbox<T> {
   shared: Arc<Shared<T>>,
@@ -87,11 +90,22 @@ pub struct Receiver<T> {
 }
 
 /// Opens a channel whose values are handed to `deliver` on the JS thread of `env`.
-/// While open, the channel keeps the event loop alive.
+/// While open, the channel keeps the event loop alive (see [`Receiver::set_ref`]).
 pub fn open<T: Send + 'static>(
   env: &Env,
   name: &str,
-  deliver: impl FnMut(&Env, T) -> Result<()> + 'static,
+  mut deliver: impl FnMut(&Env, T) -> Result<()> + 'static,
+) -> Result<(Sender<T>, Receiver<T>)> {
+  open_batch(env, name, move |env, batch: Vec<T>| {
+    batch.into_iter().try_for_each(|value| deliver(env, value))
+  })
+}
+
+/// Like [`open`], but `deliver` gets every value waiting at a wake-up in one batch.
+pub fn open_batch<T: Send + 'static>(
+  env: &Env,
+  name: &str,
+  deliver: impl FnMut(&Env, Vec<T>) -> Result<()> + 'static,
 ) -> Result<(Sender<T>, Receiver<T>)> {
   let shared = Arc::new(Shared { state: Mutex::new(State { queue: Vec::new(), wake: None }) });
   let inbox = Rc::new(Inbox {
@@ -131,6 +145,21 @@ impl<T> Receiver<T> {
     self.inbox.flush(env);
   }
 
+  /// Whether the channel keeps the event loop alive while open (it does at first).
+  pub fn set_ref(&self, env: &Env, keep_alive: bool) -> Result<()> {
+    let state = self.inbox.shared.state.lock();
+    let Some(Tsfn(tsfn)) = state.wake else {
+      return Ok(());
+    };
+    check(unsafe {
+      if keep_alive {
+        sys::napi_ref_threadsafe_function(env.raw(), tsfn)
+      } else {
+        sys::napi_unref_threadsafe_function(env.raw(), tsfn)
+      }
+    })
+  }
+
   /// Stops accepting values; the event loop is no longer kept alive by this channel.
   /// Values still queued are dropped: `flush` first to deliver them.
   pub fn close(&self) {
@@ -167,17 +196,13 @@ impl<T> Inbox<T> {
       state.queue.extend(newer);
       return;
     };
-    for value in batch {
-      let outcome = panic::catch(|| deliver(env, value));
-      let error = match outcome {
-        Ok(Ok(())) => continue,
-        Ok(Err(e)) => e.reason,
-        Err(panic::Panic(message)) => format!("baton channel panicked: {message}"),
-      };
-      // Reported like an exception thrown by a callback: as an uncaught exception.
-      let _ = env.throw_error(&error, None);
-      return;
-    }
+    let error = match panic::catch(|| deliver(env, batch)) {
+      Ok(Ok(())) => return,
+      Ok(Err(e)) => e.reason,
+      Err(panic::Panic(message)) => format!("baton channel panicked: {message}"),
+    };
+    // Reported like an exception thrown by a callback: as an uncaught exception.
+    let _ = env.throw_error(&error, None);
   }
 }
 
@@ -196,5 +221,10 @@ unsafe extern "C" fn call_js<T>(
 }
 
 unsafe extern "C" fn finalize<T>(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-  drop(unsafe { Box::from_raw(data as *mut Rc<Inbox<T>>) });
+  let inbox = unsafe { Box::from_raw(data as *mut Rc<Inbox<T>>) };
+  // Node also finalizes the function when its thread's environment is torn down (a
+  // worker terminated) without the receiver closing it: senders must stop calling it.
+  let mut state = inbox.shared.state.lock();
+  state.wake = None;
+  state.queue.clear();
 }

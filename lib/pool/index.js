@@ -1,0 +1,5 @@
+'use strict'
+
+const { WorkerPool } = require('./pool')
+
+module.exports = { WorkerPool }

@@ -1,0 +1,392 @@
+'use strict'
+
+// The main-thread side of a WorkerPool. The queue, the choice of worker and the
+// record of which worker runs what live in the native core (src/pool), shared with
+// the workers (worker.js); this side starts and replaces workers, and settles each
+// task exactly once, in the context of the code that submitted it.
+
+const { once } = require('node:events')
+const { createHistogram, performance } = require('node:perf_hooks')
+const { Worker, setEnvironmentData } = require('node:worker_threads')
+const { join } = require('node:path')
+const binding = require('../shared/binding')
+const { AbortError, invalidArgType, nodeError } = require('../shared/errors')
+const { validateAbortSignal, validateFunction, validateObject } = require('../shared/validators')
+const { AsyncResource, EventEmitterAsyncResource } = require('../context/resource')
+const workers = require('../context/workers')
+const { normalize } = require('./options')
+const { CONFIG, READY } = require('./protocol')
+const transport = require('./transport')
+
+const WORKER_MAIN = join(__dirname, 'worker.js')
+
+/** One submitted task: an AsyncResource of the submitter's context, listed in baton's registry until settled. */
+class PoolTask extends AsyncResource {
+  constructor(triggerAsyncId, callback, resolve, reject, signal) {
+    super('baton.WorkerPoolTask', { triggerAsyncId, requireManualDestroy: true })
+    this.callback = callback
+    this.resolve = resolve
+    this.reject = reject
+    this.signal = signal
+    this.onAbort = undefined
+  }
+
+  settle(error, value) {
+    if (this.onAbort !== undefined) this.signal.removeEventListener('abort', this.onAbort)
+    if (this.callback === undefined) {
+      if (error === null) this.resolve(value)
+      else this.reject(error)
+    } else {
+      this.runInAsyncScope(callBack, null, this.callback, error, value)
+    }
+    this.emitDestroy()
+  }
+}
+
+/**
+ * A throwing callback becomes an uncaught exception raised in the submitter's context,
+ * as for Node's own callbacks, without keeping the rest of the batch from settling.
+ */
+function callBack(callback, error, value) {
+  try {
+    if (error === null) callback(null, value)
+    else callback(error)
+  } catch (thrown) {
+    process.nextTick(rethrow, thrown)
+  }
+}
+
+function rethrow(error) {
+  throw error
+}
+
+function poolClosed() {
+  return nodeError(Error, 'ERR_BATON_POOL_CLOSED', 'The WorkerPool is closed')
+}
+
+function workerExited(code, cause) {
+  const why = cause === undefined ? `exited with code ${code}` : `crashed: ${cause.message ?? cause}`
+  return nodeError(Error, 'ERR_BATON_WORKER_EXITED', `The worker running this task ${why}`, cause === undefined ? undefined : { cause })
+}
+
+function abortError(signal) {
+  return new AbortError('The task has been aborted', { cause: signal.reason })
+}
+
+const OPEN = 0
+const CLOSING = 1
+const DESTROYING = 2
+
+class WorkerPool extends EventEmitterAsyncResource {
+  #options
+  #core
+  #state = OPEN
+  #closing
+  #destroyed = false
+  /** Unsettled tasks by id: queued or running. */
+  #tasks = new Map()
+  /** Live workers by id: { id, worker, ready, error, forAbort }. */
+  #workers = new Map()
+  #starting = 0
+  /** Set when a worker failed to load the task module: no new worker is started until the next task. */
+  #initError
+  /** Tasks beyond this many wait in the queue: `needsDrain`. */
+  #capacity
+  #idle = []
+  #idleTimer
+  #needsDrain = false
+  #completed = 0
+  #runTime = createHistogram()
+  #waitTime = createHistogram()
+  #busyNs = 0
+  #startedAt = performance.now()
+
+  constructor(options) {
+    const normalized = normalize(options)
+    super({ name: 'baton.WorkerPool', requireManualDestroy: true })
+    this.#options = normalized
+    this.#capacity = normalized.maxThreads * normalized.concurrentTasksPerWorker
+    this.#core = new binding.PoolCore((batch) => this.#onSettled(batch), normalized.maxQueue)
+    for (let i = 0; i < normalized.minThreads; i++) this.#startWorker()
+  }
+
+  /** Runs `task` in a worker; the Promise settles in the caller's context. */
+  run(task, options = {}) {
+    validateObject(options, 'options')
+    const { name, signal, transferList } = options
+    if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
+    if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
+    if (transferList !== undefined) validateTransferList(transferList)
+    return new Promise((resolve, reject) => this.#submit(task, name, signal, transferList, undefined, resolve, reject))
+  }
+
+  /** The form of Node's docs pool: `callback(err, result)`, called in the caller's context. */
+  runTask(task, callback) {
+    validateFunction(callback, 'callback')
+    this.#submit(task, undefined, undefined, undefined, callback)
+  }
+
+  #submit(task, name, signal, transferList, callback, resolve, reject) {
+    const fail = (error) => {
+      if (callback === undefined) reject(error)
+      else process.nextTick(callback, error)
+    }
+    if (this.#state !== OPEN) return fail(poolClosed())
+    if (signal?.aborted) return fail(abortError(signal))
+    let payload
+    try {
+      payload = transport.encodeTask(task, name, workers.capture())
+    } catch (error) {
+      return fail(error)
+    }
+    if (transferList !== undefined) detach(transferList)
+    const id = this.#core.submit(payload)
+    if (id === 0) {
+      return fail(nodeError(Error, 'ERR_BATON_QUEUE_FULL', `The WorkerPool's queue is full (maxQueue: ${this.#options.maxQueue})`))
+    }
+    const entry = new PoolTask(this.asyncId, callback, resolve, reject, signal)
+    if (this.#tasks.size === 0) this.#busy()
+    this.#tasks.set(id, entry)
+    if (signal !== undefined) {
+      entry.onAbort = () => this.#abort(id)
+      signal.addEventListener('abort', entry.onAbort, { once: true })
+    }
+    if (this.#workers.size < this.#options.maxThreads) this.#grow()
+    if (!this.#needsDrain && this.#tasks.size > this.#capacity) {
+      this.#needsDrain = true
+      this.emit('needsDrain')
+    }
+  }
+
+  /** Tasks are out: the process stays alive for them, the pool does not shrink. */
+  #busy() {
+    this.#core.setRef(true)
+    clearTimeout(this.#idleTimer)
+    this.#idleTimer = undefined
+    this.#initError = undefined
+  }
+
+  /** Starts a worker while tasks wait for one that is not already starting. */
+  #grow() {
+    if (this.#workers.size >= this.#options.maxThreads || this.#initError !== undefined) return
+    if (this.#core.queueSize > this.#starting * this.#options.concurrentTasksPerWorker) this.#startWorker()
+  }
+
+  #abort(id) {
+    const entry = this.#tasks.get(id)
+    if (entry === undefined) return
+    const where = this.#core.abort(id)
+    this.#settle(id, entry, abortError(entry.signal))
+    if (where <= 0) return
+    // Running: its handler's signal fires now; a handler that ignores it loses its worker.
+    const timer = setTimeout(() => {
+      const record = this.#workers.get(where)
+      if (record === undefined || this.#core.runningOn(id) !== where) return
+      record.forAbort = true
+      record.worker.terminate()
+    }, this.#options.abortGracePeriod)
+    timer.unref()
+  }
+
+  #startWorker() {
+    const { filename, name, concurrentTasksPerWorker, workerOptions } = this.#options
+    const id = this.#core.addWorker(concurrentTasksPerWorker)
+    setEnvironmentData(CONFIG, { pool: this.#core.id, worker: id, filename, name })
+    const worker = new Worker(WORKER_MAIN, workerOptions)
+    setEnvironmentData(CONFIG, undefined)
+    // An idle pool must not keep the process alive; pending tasks do (the core's ref).
+    worker.unref()
+    const record = { id, worker, ready: false, error: undefined, forAbort: false }
+    this.#workers.set(id, record)
+    this.#starting++
+    worker.on('message', (message) => {
+      if (message === READY) {
+        record.ready = true
+        this.#starting--
+      }
+    })
+    worker.on('error', (error) => {
+      record.error = error
+    })
+    worker.on('exit', (code) => this.#onExit(record, code))
+    this.emit('workerCreate', worker)
+  }
+
+  #onExit(record, code) {
+    this.#workers.delete(record.id)
+    if (!record.ready) this.#starting--
+    // Completions that arrived before the exit settle first, as results.
+    this.#core.flush()
+    const ended = this.#core.workerExited(record.id, record.forAbort)
+    for (const id of ended) {
+      const entry = this.#tasks.get(id)
+      if (entry === undefined) continue
+      this.#settle(id, entry, this.#state === DESTROYING ? poolClosed() : workerExited(code, record.error))
+    }
+    // An error before the worker attached: its task module failed to load.
+    const initError = record.ready ? undefined : record.error
+    if (initError !== undefined) {
+      // The module cannot load: what waits would fail the same way in every new worker.
+      this.#initError = initError
+      const error = nodeError(Error, 'ERR_BATON_WORKER_INIT', `A worker could not load ${this.#options.filename}: ${initError.message}`, { cause: initError })
+      for (const id of this.#core.drainQueue()) this.#settle(id, this.#tasks.get(id), error)
+    }
+    this.emit('workerExit', record.worker, code)
+    // A replacement: while the pool is open, and while a closing pool still has tasks.
+    if (this.#state === OPEN || (this.#state === CLOSING && this.#tasks.size > 0)) {
+      if (this.#initError === undefined && this.#workers.size < this.#options.minThreads) this.#startWorker()
+      this.#grow()
+    }
+    this.#afterSettle()
+  }
+
+  /** The native core's batches: `taskId, payload, waitNs, runNs` quadruples. */
+  #onSettled(batch) {
+    for (let i = 0; i < batch.length; i += 4) {
+      const id = batch[i]
+      const entry = this.#tasks.get(id)
+      // Aborted while it ran, or ended with its worker: settled already.
+      if (entry === undefined) continue
+      const runNs = batch[i + 3]
+      this.#completed++
+      this.#busyNs += runNs
+      this.#waitTime.record(Math.max(1, Math.round(batch[i + 2])))
+      this.#runTime.record(Math.max(1, Math.round(runNs)))
+      let outcome
+      try {
+        outcome = transport.decodeOutcome(batch[i + 1])
+      } catch (error) {
+        outcome = { ok: false, error }
+      }
+      if (outcome.ok) this.#settle(id, entry, null, outcome.value)
+      else this.#settle(id, entry, outcome.error)
+    }
+    this.#afterSettle()
+  }
+
+  #settle(id, entry, error, value) {
+    this.#tasks.delete(id)
+    entry.settle(error, value)
+  }
+
+  #afterSettle() {
+    if (this.#needsDrain && this.#tasks.size <= this.#capacity) {
+      this.#needsDrain = false
+      this.emit('drain')
+    }
+    if (this.#tasks.size > 0) return
+    this.#core.setRef(false)
+    for (const resolve of this.#idle.splice(0)) resolve()
+    if (this.#state !== OPEN || this.#idleTimer !== undefined) return
+    const { idleTimeout, minThreads } = this.#options
+    if (idleTimeout === Infinity || this.#workers.size <= minThreads) return
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined
+      const extra = [...this.#workers.values()].slice(minThreads)
+      for (const record of extra) record.worker.terminate()
+    }, idleTimeout)
+    this.#idleTimer.unref()
+  }
+
+  /**
+   * Stops taking tasks, lets the queued and running ones finish (with `force`, rejects
+   * the queued ones with ERR_BATON_POOL_CLOSED), then ends the workers.
+   */
+  close({ force = false } = {}) {
+    if (this.#closing === undefined) {
+      this.#state = CLOSING
+      if (force) this.#rejectQueued()
+      this.#closing = this.#shutDown(false)
+    } else if (force) {
+      this.#rejectQueued()
+    }
+    return this.#closing
+  }
+
+  /** Ends every worker now: queued and running tasks reject with ERR_BATON_POOL_CLOSED. */
+  destroy() {
+    this.#state = DESTROYING
+    this.#rejectQueued()
+    const destroyed = this.#shutDown(true)
+    this.#closing ??= destroyed
+    return destroyed
+  }
+
+  async [Symbol.asyncDispose]() {
+    await this.close()
+  }
+
+  #rejectQueued() {
+    for (const id of this.#core.drainQueue()) this.#settle(id, this.#tasks.get(id), poolClosed())
+    this.#afterSettle()
+  }
+
+  async #shutDown(now) {
+    clearTimeout(this.#idleTimer)
+    if (!now && this.#tasks.size > 0) await new Promise((resolve) => this.#idle.push(resolve))
+    const exits = []
+    if (now) this.#state = DESTROYING
+    for (const record of this.#workers.values()) {
+      exits.push(once(record.worker, 'exit'))
+      record.worker.terminate()
+    }
+    await Promise.all(exits)
+    this.#core.close()
+    if (!this.#destroyed) {
+      this.#destroyed = true
+      this.emitDestroy()
+    }
+  }
+
+  get completed() {
+    return this.#completed
+  }
+
+  get queueSize() {
+    return this.#core.queueSize
+  }
+
+  get needsDrain() {
+    return this.#needsDrain
+  }
+
+  /** The live workers. */
+  get threads() {
+    return [...this.#workers.values()].map((record) => record.worker)
+  }
+
+  /** Run time over wall time since the pool started, across maxThreads workers: 0 to 1. */
+  get utilization() {
+    const elapsedNs = (performance.now() - this.#startedAt) * 1e6
+    return elapsedNs > 0 ? Math.min(1, this.#busyNs / (elapsedNs * this.#options.maxThreads)) : 0
+  }
+
+  /** How long tasks ran in their worker, in nanoseconds (a perf_hooks histogram). */
+  get runTime() {
+    return this.#runTime
+  }
+
+  /** How long tasks waited between submission and their worker taking them, in nanoseconds. */
+  get waitTime() {
+    return this.#waitTime
+  }
+}
+
+/**
+ * `transferList`: ArrayBuffers move to the worker. Their bytes travel in the payload
+ * (the native queue holds bytes, not V8 objects), and here they are detached, as
+ * after a postMessage transfer.
+ */
+function detach(transferList) {
+  for (const item of transferList) {
+    const buffer = ArrayBuffer.isView(item) ? item.buffer : item
+    if (!buffer.detached && buffer.byteLength > 0) structuredClone(buffer, { transfer: [buffer] })
+  }
+}
+
+function validateTransferList(transferList) {
+  const ok = Array.isArray(transferList) && transferList.every((item) => (ArrayBuffer.isView(item) ? item.buffer : item) instanceof ArrayBuffer)
+  if (!ok) throw invalidArgType('options.transferList', 'an array of ArrayBuffers or views of them', transferList)
+}
+
+module.exports = { WorkerPool }

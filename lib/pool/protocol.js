@@ -1,0 +1,12 @@
+'use strict'
+
+// What the two sides of a WorkerPool agree on besides the payloads (transport.js).
+
+/** The `worker_threads` environment-data key under which a new worker finds its configuration. */
+const CONFIG = 'baton.WorkerPool'
+/** What a worker posts once it has loaded the task module and attached to the core. */
+const READY = 'baton.ready'
+/** Message kinds in the batches the native core hands a worker (src/pool/worker_thread.rs). */
+const RUN = 1
+
+module.exports = { CONFIG, READY, RUN }

@@ -1,0 +1,97 @@
+'use strict'
+
+// What crosses between the main thread and a pool worker, as bytes the native queue
+// can hold: `v8.serialize`, the structured clone algorithm that postMessage uses.
+// Errors are encoded by hand, because structured cloning drops what users rely on
+// across the thread boundary: a custom class's name, `cause` chains, own properties
+// such as `code`.
+
+const { deserialize, serialize } = require('node:v8')
+const { nodeError } = require('../shared/errors')
+
+/**
+ * A task: the value, the handler's name, and the marked stores to enter, as `[storage
+ * name, store, ...]` (see lib/context/workers.js). A store that cannot be cloned is
+ * named in the error: nothing is silently dropped.
+ */
+function encodeTask(task, name, stores) {
+  if (stores === undefined) return serialize([task, name])
+  try {
+    return serialize([task, name, stores])
+  } catch (error) {
+    serialize(task) // throws the task's own DataCloneError, if it is the task that fails
+    for (let i = 0; i < stores.length; i += 2) {
+      try {
+        serialize(stores[i + 1])
+      } catch (cause) {
+        const message = `The store of AsyncLocalStorage '${stores[i]}' cannot be cloned into a worker: ${cause.message}`
+        throw nodeError(TypeError, 'ERR_BATON_STORE_NOT_CLONEABLE', message, { cause })
+      }
+    }
+    throw error
+  }
+}
+
+function decodeTask(payload) {
+  return deserialize(payload)
+}
+
+const OK = 0
+const THREW = 1
+
+function encodeValue(value) {
+  try {
+    return serialize([OK, value])
+  } catch (error) {
+    return encodeThrown(error)
+  }
+}
+
+function encodeThrown(thrown) {
+  try {
+    return serialize([THREW, encodeError(thrown)])
+  } catch (error) {
+    // An own property that cannot be cloned: keep what always can.
+    return serialize([THREW, encodeError(thrown, false)])
+  }
+}
+
+/** `{ ok: true, value }` or `{ ok: false, error }`. */
+function decodeOutcome(payload) {
+  const [kind, value] = deserialize(payload)
+  return kind === OK ? { ok: true, value } : { ok: false, error: decodeError(value) }
+}
+
+const builtins = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError }
+
+function encodeError(error, withProperties = true) {
+  if (!(error instanceof Error)) return { thrown: error }
+  const properties = withProperties ? { ...error } : undefined
+  if (properties !== undefined) delete properties.cause
+  const encoded = {
+    className: error.constructor?.name ?? 'Error',
+    name: error.name,
+    message: error.message,
+    stack: error.stack,
+    properties,
+  }
+  if ('cause' in error) encoded.cause = encodeError(error.cause, withProperties)
+  return encoded
+}
+
+function decodeError(encoded) {
+  if (!('className' in encoded)) return encoded.thrown
+  const Base = Object.hasOwn(builtins, encoded.className) ? builtins[encoded.className] : Error
+  const error = Base === AggregateError ? new AggregateError([], encoded.message) : new Base(encoded.message)
+  if ('cause' in encoded) {
+    Object.defineProperty(error, 'cause', { value: decodeError(encoded.cause), writable: true, configurable: true })
+  }
+  // A custom class arrives as its nearest built-in, named after the class.
+  const name = encoded.name === Base.name && Base.name !== encoded.className ? encoded.className : encoded.name
+  if (name !== error.name) Object.defineProperty(error, 'name', { value: name, writable: true, configurable: true })
+  Object.defineProperty(error, 'stack', { value: encoded.stack, writable: true, configurable: true })
+  Object.assign(error, encoded.properties)
+  return error
+}
+
+module.exports = { decodeOutcome, decodeTask, encodeError, decodeError, encodeTask, encodeThrown, encodeValue }

@@ -1,0 +1,96 @@
+'use strict'
+
+// The worker side of a WorkerPool: loads the task module, attaches to the pool's
+// native core, and runs what the core hands it. Kept apart from the main-thread side
+// (pool.js), which starts this file with `new Worker`.
+
+const { getEnvironmentData, parentPort } = require('node:worker_threads')
+const binding = require('../shared/binding')
+const workers = require('../context/workers')
+const { nodeError } = require('../shared/errors')
+const { CONFIG, READY, RUN } = require('./protocol')
+const transport = require('./transport')
+
+const { pool, worker, filename, name: defaultName } = getEnvironmentData(CONFIG)
+/** Running tasks' AbortControllers, by task id. */
+const controllers = new Map()
+let handlers
+let core
+
+function handlerFor(name = defaultName) {
+  const handler = name === undefined ? handlers.default : Object.hasOwn(handlers.named, name) ? handlers.named[name] : undefined
+  if (typeof handler === 'function') return handler
+  const what = name === undefined ? 'a default function' : `a function named '${name}'`
+  throw nodeError(TypeError, 'ERR_BATON_TASK_NOT_FOUND', `The worker module ${filename} does not export ${what}`)
+}
+
+/** Runs one task; returns its encoded outcome if it finished synchronously. */
+function start(id, payload) {
+  const controller = new AbortController()
+  let result
+  try {
+    const [task, name, stores] = transport.decodeTask(payload)
+    result = workers.runWith(stores, handlerFor(name), task, controller.signal)
+  } catch (error) {
+    return transport.encodeThrown(error)
+  }
+  if (typeof result?.then !== 'function') return transport.encodeValue(result)
+  controllers.set(id, controller)
+  Promise.resolve(result).then(
+    (value) => finishLater(id, transport.encodeValue(value)),
+    (error) => finishLater(id, transport.encodeThrown(error)),
+  )
+}
+
+function finishLater(id, outcome) {
+  controllers.delete(id)
+  onMessages(core.complete(id, outcome))
+}
+
+/**
+ * Runs what the core hands over (`kind, taskId, payload` triples). Completing a task
+ * returns the next ones, so a busy worker runs without wake-ups; a loop, not
+ * recursion, so that a long queue of synchronous tasks cannot overflow the stack.
+ */
+function onMessages(batch) {
+  while (batch !== undefined) {
+    let next
+    for (let i = 0; i < batch.length; i += 3) {
+      const id = batch[i + 1]
+      if (batch[i] !== RUN) {
+        controllers.get(id)?.abort(new DOMException('The task has been aborted', 'AbortError'))
+        continue
+      }
+      const outcome = start(id, batch[i + 2])
+      if (outcome === undefined) continue
+      const more = core.complete(id, outcome)
+      if (more !== undefined) next = next === undefined ? more : next.concat(more)
+    }
+    batch = next
+  }
+}
+
+async function load() {
+  const url = filename.startsWith('file:') ? filename : require('node:url').pathToFileURL(filename).href
+  const namespace = await import(url)
+  // CommonJS modules arrive as `default`; ESM as named exports and maybe `default`.
+  const exports = namespace.default
+  const named = { ...(typeof exports === 'object' && exports !== null ? exports : {}), ...namespace }
+  const fallback = typeof exports === 'function' ? exports : typeof exports?.default === 'function' ? exports.default : undefined
+  const hasFunction = fallback !== undefined || Object.values(named).some((v) => typeof v === 'function')
+  if (!hasFunction) {
+    throw nodeError(TypeError, 'ERR_BATON_TASK_NOT_FOUND', `The worker module ${filename} exports no function`)
+  }
+  handlers = { default: fallback, named }
+}
+
+load().then(
+  () => {
+    core = new binding.PoolWorker(pool, worker, onMessages)
+    parentPort.postMessage(READY)
+  },
+  // Uncaught, it reaches the pool as the worker's 'error' before it attached: an init error.
+  (error) => process.nextTick(() => {
+    throw error
+  }),
+)

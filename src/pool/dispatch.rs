@@ -1,0 +1,432 @@
+//! The pool's bookkeeping, free of N-API so that it can be tested on its own: the
+//! queue of tasks waiting for a worker, which worker runs what, and each worker's
+//! inbox of messages not yet taken. The caller holds it behind one lock and does the
+//! waking (see `super::Pool`).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub type TaskId = u64;
+pub type WorkerId = u32;
+
+/// A task's serialized payload and when it was submitted.
+pub struct Job {
+  pub id: TaskId,
+  pub payload: Arc<[u8]>,
+  pub submitted: Instant,
+}
+
+/// What a worker takes from its inbox.
+pub enum Message {
+  Run(TaskId, Arc<[u8]>),
+  Abort(TaskId),
+}
+
+struct Running {
+  job: Job,
+  /// Set when the worker takes the task from its inbox.
+  started: Option<Instant>,
+  aborted: bool,
+}
+
+struct Worker {
+  capacity: usize,
+  /// False until the worker has loaded its module and attached.
+  ready: bool,
+  inbox: Vec<Message>,
+  /// Assigned tasks: in the inbox (not started) or taken (started).
+  running: HashMap<TaskId, Running>,
+}
+
+impl Worker {
+  fn has_room(&self) -> bool {
+    self.ready && self.running.len() < self.capacity
+  }
+}
+
+/// Where `abort` found a task.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Abort {
+  /// Settled already, or never submitted.
+  Unknown,
+  /// It was waiting in the queue and has left it.
+  Dequeued,
+  /// A worker has it; an `Abort` message is in that worker's inbox.
+  Running(WorkerId),
+}
+
+/// How long a finished task waited for a worker and ran on it.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+  pub wait_ns: u64,
+  pub run_ns: u64,
+}
+
+#[derive(Default)]
+pub struct Dispatch {
+  queue: VecDeque<Job>,
+  workers: HashMap<WorkerId, Worker>,
+  next_task: TaskId,
+  next_worker: WorkerId,
+  max_queue: usize,
+  /// Workers whose inbox went from empty to not empty since the last `take_wakes`.
+  wakes: Vec<WorkerId>,
+}
+
+impl Dispatch {
+  pub fn new(max_queue: usize) -> Self {
+    Dispatch {
+      max_queue,
+      next_task: 1,
+      next_worker: 1,
+      ..Default::default()
+    }
+  }
+
+  pub fn queue_size(&self) -> usize {
+    self.queue.len()
+  }
+
+  /// A slot for a worker about to start; it gets tasks once `ready`.
+  pub fn add_worker(&mut self, capacity: usize) -> WorkerId {
+    let id = self.next_worker;
+    self.next_worker += 1;
+    let worker = Worker {
+      capacity: capacity.max(1),
+      ready: false,
+      inbox: Vec::new(),
+      running: HashMap::new(),
+    };
+    self.workers.insert(id, worker);
+    id
+  }
+
+  /// The worker has attached: it takes queued tasks from now on. False if it is unknown
+  /// (it was removed while starting).
+  pub fn ready(&mut self, worker: WorkerId) -> bool {
+    let Some(w) = self.workers.get_mut(&worker) else {
+      return false;
+    };
+    w.ready = true;
+    self.fill(worker);
+    true
+  }
+
+  /// Queues a task, or hands it straight to a worker with room. `None` when the queue
+  /// is full.
+  pub fn submit(&mut self, payload: Arc<[u8]>) -> Option<TaskId> {
+    let id = self.next_task;
+    let job = Job { id, payload, submitted: Instant::now() };
+    // The least loaded worker with room; ties go to the lowest id, so that work
+    // concentrates on few workers and the others can go idle.
+    let target = self
+      .workers
+      .iter()
+      .filter(|(_, w)| w.has_room())
+      .min_by_key(|(id, w)| (w.running.len(), **id))
+      .map(|(id, _)| *id);
+    match target {
+      Some(worker) => self.assign(worker, job),
+      None if self.queue.len() >= self.max_queue => return None,
+      None => self.queue.push_back(job),
+    }
+    self.next_task += 1;
+    Some(id)
+  }
+
+  fn assign(&mut self, worker: WorkerId, job: Job) {
+    let w = self
+      .workers
+      .get_mut(&worker)
+      .expect("assign to a known worker");
+    if w.inbox.is_empty() {
+      self.wakes.push(worker);
+    }
+    w.inbox.push(Message::Run(job.id, job.payload.clone()));
+    w.running
+      .insert(job.id, Running { job, started: None, aborted: false });
+  }
+
+  /// Gives `worker` queued tasks while it has room.
+  fn fill(&mut self, worker: WorkerId) {
+    while self.workers[&worker].has_room() {
+      let Some(job) = self.queue.pop_front() else {
+        return;
+      };
+      self.assign(worker, job);
+    }
+  }
+
+  /// The workers to wake: their inbox has messages they have not been told about.
+  pub fn take_wakes(&mut self) -> Vec<WorkerId> {
+    std::mem::take(&mut self.wakes)
+  }
+
+  /// Empties `worker`'s inbox; the tasks in it count as started from now.
+  pub fn take(&mut self, worker: WorkerId) -> Vec<Message> {
+    let Some(w) = self.workers.get_mut(&worker) else {
+      return Vec::new();
+    };
+    let now = Instant::now();
+    let messages = std::mem::take(&mut w.inbox);
+    for message in &messages {
+      if let Message::Run(id, _) = message {
+        if let Some(running) = w.running.get_mut(id) {
+          running.started = Some(now);
+        }
+      }
+    }
+    // Inbox empty again: the next message wakes the worker, unless it is taken first.
+    forget_wake(&mut self.wakes, worker);
+    messages
+  }
+
+  /// `worker` finished `task`; it gets the next queued task if any. `None` if the task
+  /// was not running there (the worker was removed, say).
+  pub fn complete(&mut self, worker: WorkerId, task: TaskId) -> Option<Timing> {
+    let now = Instant::now();
+    let running = self.workers.get_mut(&worker)?.running.remove(&task)?;
+    let started = running.started.unwrap_or(now);
+    self.fill(worker);
+    Some(Timing {
+      wait_ns: nanos(started - running.job.submitted),
+      run_ns: nanos(now - started),
+    })
+  }
+
+  /// The worker that has started `task`, if one has.
+  pub fn running_on(&self, task: TaskId) -> Option<WorkerId> {
+    self.workers.iter().find_map(|(id, w)| {
+      let started = w.running.get(&task)?.started.is_some();
+      started.then_some(*id)
+    })
+  }
+
+  pub fn abort(&mut self, task: TaskId) -> Abort {
+    if let Some(at) = self.queue.iter().position(|job| job.id == task) {
+      self.queue.remove(at);
+      return Abort::Dequeued;
+    }
+    let found = self
+      .workers
+      .iter_mut()
+      .find_map(|(id, w)| w.running.contains_key(&task).then_some((*id, w)));
+    let Some((worker, w)) = found else {
+      return Abort::Unknown;
+    };
+    let running = w.running.get_mut(&task).expect("found above");
+    if running.started.is_none() {
+      // Still in the inbox: take it back, the worker never sees it.
+      w.inbox
+        .retain(|m| !matches!(m, Message::Run(id, _) if *id == task));
+      w.running.remove(&task);
+      self.fill(worker);
+      return Abort::Dequeued;
+    }
+    running.aborted = true;
+    if w.inbox.is_empty() {
+      self.wakes.push(worker);
+    }
+    w.inbox.push(Message::Abort(task));
+    Abort::Running(worker)
+  }
+
+  /// Removes a worker that exited. Tasks it had not started go back to the front of the
+  /// queue; started ones go back too when `requeue_started` (the pool ended the worker
+  /// itself, for another task's abort), except aborted ones. Returns the tasks that
+  /// ended with the worker; the queue is then handed to workers with room.
+  pub fn remove_worker(&mut self, worker: WorkerId, requeue_started: bool) -> Vec<TaskId> {
+    let Some(w) = self.workers.remove(&worker) else {
+      return Vec::new();
+    };
+    forget_wake(&mut self.wakes, worker);
+    let mut ended = Vec::new();
+    let mut back: Vec<Job> = Vec::new();
+    for running in w.running.into_values() {
+      if running.started.is_none() || (requeue_started && !running.aborted) {
+        back.push(running.job);
+      } else {
+        ended.push(running.job.id);
+      }
+    }
+    back.sort_by_key(|job| job.id);
+    for job in back.into_iter().rev() {
+      self.queue.push_front(job);
+    }
+    ended.sort_unstable();
+    self.redistribute();
+    ended
+  }
+
+  /// Hands queued tasks to every worker with room.
+  fn redistribute(&mut self) {
+    let mut ids: Vec<WorkerId> = self.workers.keys().copied().collect();
+    ids.sort_unstable();
+    for id in ids {
+      self.fill(id);
+    }
+  }
+
+  /// Empties the queue (a forced close); returns the tasks that were in it.
+  pub fn drain_queue(&mut self) -> Vec<TaskId> {
+    self.queue.drain(..).map(|job| job.id).collect()
+  }
+}
+
+fn forget_wake(wakes: &mut Vec<WorkerId>, worker: WorkerId) {
+  wakes.retain(|w| *w != worker);
+}
+
+fn nanos(d: std::time::Duration) -> u64 {
+  u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn payload(byte: u8) -> Arc<[u8]> {
+    Arc::from(vec![byte])
+  }
+
+  fn run_ids(messages: &[Message]) -> Vec<TaskId> {
+    messages
+      .iter()
+      .filter_map(|m| match m {
+        Message::Run(id, _) => Some(*id),
+        Message::Abort(_) => None,
+      })
+      .collect()
+  }
+
+  #[test]
+  fn queues_until_a_worker_is_ready_then_fills_it_to_capacity() {
+    let mut d = Dispatch::new(100);
+    let w = d.add_worker(2);
+    let ids: Vec<_> = (0..3).map(|i| d.submit(payload(i)).unwrap()).collect();
+    assert_eq!(d.queue_size(), 3);
+    assert!(d.take_wakes().is_empty());
+    assert!(d.ready(w));
+    assert_eq!(d.take_wakes(), vec![w]);
+    assert_eq!(run_ids(&d.take(w)), ids[..2].to_vec());
+    assert_eq!(d.queue_size(), 1);
+    assert!(d.complete(w, ids[0]).is_some());
+    // Completing made room: the queued task moved to the inbox.
+    assert_eq!(run_ids(&d.take(w)), vec![ids[2]]);
+    assert_eq!(d.queue_size(), 0);
+  }
+
+  #[test]
+  fn wakes_a_worker_once_per_empty_inbox() {
+    let mut d = Dispatch::new(100);
+    let w = d.add_worker(4);
+    d.ready(w);
+    d.submit(payload(1));
+    d.submit(payload(2));
+    assert_eq!(d.take_wakes(), vec![w]);
+    assert_eq!(d.take(w).len(), 2);
+    d.submit(payload(3));
+    assert_eq!(d.take_wakes(), vec![w]);
+  }
+
+  #[test]
+  fn spreads_over_the_least_loaded_workers() {
+    let mut d = Dispatch::new(100);
+    let a = d.add_worker(1);
+    let b = d.add_worker(1);
+    d.ready(a);
+    d.ready(b);
+    let t1 = d.submit(payload(1)).unwrap();
+    let t2 = d.submit(payload(2)).unwrap();
+    assert_eq!(run_ids(&d.take(a)), vec![t1]);
+    assert_eq!(run_ids(&d.take(b)), vec![t2]);
+  }
+
+  #[test]
+  fn refuses_past_max_queue() {
+    let mut d = Dispatch::new(1);
+    assert!(d.submit(payload(1)).is_some());
+    assert!(d.submit(payload(2)).is_none());
+    assert_eq!(d.queue_size(), 1);
+  }
+
+  #[test]
+  fn aborts_queued_unstarted_and_running_tasks() {
+    let mut d = Dispatch::new(100);
+    let w = d.add_worker(1);
+    d.ready(w);
+    let running = d.submit(payload(1)).unwrap();
+    let queued = d.submit(payload(2)).unwrap();
+    assert_eq!(d.abort(queued), Abort::Dequeued);
+    assert_eq!(d.queue_size(), 0);
+    // Assigned but not taken yet: leaves the inbox, the worker never sees it.
+    assert_eq!(d.abort(running), Abort::Dequeued);
+    assert!(d.take(w).is_empty());
+    let started = d.submit(payload(3)).unwrap();
+    d.take(w);
+    assert_eq!(d.running_on(started), Some(w));
+    assert_eq!(d.abort(started), Abort::Running(w));
+    assert!(matches!(d.take(w).as_slice(), [Message::Abort(id)] if *id == started));
+    assert_eq!(d.abort(999), Abort::Unknown);
+  }
+
+  #[test]
+  fn a_dead_worker_ends_its_started_tasks_and_requeues_the_rest() {
+    let mut d = Dispatch::new(100);
+    let w = d.add_worker(2);
+    d.ready(w);
+    let started = d.submit(payload(1)).unwrap();
+    d.take(w);
+    let unstarted = d.submit(payload(2)).unwrap();
+    let queued = d.submit(payload(3)).unwrap();
+    assert_eq!(d.remove_worker(w, false), vec![started]);
+    assert_eq!(d.queue_size(), 2);
+    let v = d.add_worker(2);
+    d.ready(v);
+    // The unstarted task keeps its place ahead of the one that was queued.
+    assert_eq!(run_ids(&d.take(v)), vec![unstarted, queued]);
+    assert!(d.complete(w, started).is_none());
+  }
+
+  #[test]
+  fn a_worker_ended_for_an_abort_requeues_its_other_started_tasks() {
+    let mut d = Dispatch::new(100);
+    let w = d.add_worker(2);
+    d.ready(w);
+    let aborted = d.submit(payload(1)).unwrap();
+    let innocent = d.submit(payload(2)).unwrap();
+    d.take(w);
+    assert_eq!(d.abort(aborted), Abort::Running(w));
+    assert_eq!(d.remove_worker(w, true), vec![aborted]);
+    let v = d.add_worker(2);
+    d.ready(v);
+    assert_eq!(run_ids(&d.take(v)), vec![innocent]);
+  }
+
+  #[test]
+  fn timing_counts_wait_until_taken_and_run_until_complete() {
+    let mut d = Dispatch::new(100);
+    let w = d.add_worker(1);
+    let id = d.submit(payload(1)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    d.ready(w);
+    d.take(w);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let timing = d.complete(w, id).unwrap();
+    assert!(timing.wait_ns >= 5_000_000, "{timing:?}");
+    assert!(timing.run_ns >= 5_000_000, "{timing:?}");
+  }
+
+  #[test]
+  fn force_close_drains_only_the_queue() {
+    let mut d = Dispatch::new(100);
+    let w = d.add_worker(1);
+    d.ready(w);
+    let running = d.submit(payload(1)).unwrap();
+    let queued = d.submit(payload(2)).unwrap();
+    assert_eq!(d.drain_queue(), vec![queued]);
+    assert_eq!(d.queue_size(), 0);
+    assert!(d.complete(w, running).is_some());
+  }
+}
