@@ -7,6 +7,7 @@ const { AsyncLocalStorage: NodeAsyncLocalStorage } = require('node:async_hooks')
 const { validateFunction, validateObject } = require('../shared/validators')
 const carrier = require('./engine')
 const { ABSENT, push, valueIn } = require('./frame')
+const workers = require('./workers')
 
 /** Never a frame: the cache is empty. */
 const FORGOTTEN = Symbol('baton.forgotten')
@@ -25,6 +26,8 @@ class AsyncLocalStorage {
     this.#name = options.name === undefined ? '' : String(options.name)
     this.#defaultValue = options.defaultValue
     this.#value = options.defaultValue
+    // WorkerPool tasks carry this storage's store into their worker (lib/context/workers.js).
+    if (options.cloneIntoWorkers) workers.mark(this, this.#name, currentValue)
   }
 
   get name() {
@@ -85,6 +88,11 @@ class AsyncLocalStorage {
     carrier.enterWith(push(previous, this, store))
     return new RunScope(previous)
   }
+}
+
+/** `storage`'s value in the current context, or ABSENT. */
+function currentValue(storage) {
+  return valueIn(carrier.getStore(), storage)
 }
 
 class RunScope {
