@@ -45,7 +45,13 @@ export function fibonacci(n: number, options: TaskOptions | undefined, callback:
 export interface AsyncLocalStorageOptions<T> {
   /** Returned by `getStore()` where this storage has no entry. */
   defaultValue?: T
+  /** Required (non-empty, unique among marked storages) with `cloneIntoWorkers`. */
   name?: string
+  /**
+   * `WorkerPool` tasks carry this storage's current store, structured-cloned, into
+   * their worker, where the storage of the same `name` has it around the handler.
+   */
+  cloneIntoWorkers?: boolean
 }
 
 /** Disposes to the context that was current before `withScope()`. */
@@ -106,7 +112,7 @@ export class EventEmitterAsyncResource extends EventEmitter {
 /** The TC39 AsyncContext proposal's API, on the same machinery. */
 export namespace AsyncContext {
   class Variable<T = unknown> {
-    constructor(options?: { name?: string; defaultValue?: T })
+    constructor(options?: { name?: string; defaultValue?: T; cloneIntoWorkers?: boolean })
     readonly name: string
     get(): T | undefined
     run<R, A extends unknown[]>(value: T, fn: (...args: A) => R, ...args: A): R
@@ -134,3 +140,72 @@ export interface RegistryEntry {
 
 /** Every live baton resource and task, of every thread of the process. */
 export function resources(): RegistryEntry[]
+
+// ---------------------------------------------------------------------------------------
+// WorkerPool: worker threads with a native dispatch core.
+
+export interface WorkerPoolOptions {
+  /** The worker module (path or file URL, CommonJS or ESM): a default export or named functions. Defaults to a task returning `a + b`. */
+  filename?: string | URL
+  /** The export to call when `run()` names none; the default export otherwise. */
+  name?: string
+  /** Workers kept even when idle. Default: half the available parallelism (at least 1, at most maxThreads). */
+  minThreads?: number
+  /** Default: `os.availableParallelism()`. */
+  maxThreads?: number
+  /** ms the pool must be idle before it ends the workers above minThreads. Default 1000. */
+  idleTimeout?: number
+  /** Tasks that may wait for a worker; `'auto'` is maxThreads². Default Infinity. */
+  maxQueue?: number | 'auto'
+  /** Tasks a worker runs at once (async handlers). Default 1. */
+  concurrentTasksPerWorker?: number
+  /** ms an aborted running task's handler has to finish before its worker is ended. Default 1000. */
+  abortGracePeriod?: number
+  resourceLimits?: import('node:worker_threads').ResourceLimits
+  /** e.g. `['--import', 'tsx']` for TypeScript workers. */
+  execArgv?: string[]
+  env?: NodeJS.Dict<string> | typeof import('node:worker_threads').SHARE_ENV
+  /** The worker's `require('node:worker_threads').workerData`. */
+  workerData?: unknown
+}
+
+export interface RunOptions {
+  /** The worker module's export to call. */
+  name?: string
+  /** Aborting rejects with an `AbortError` (`cause`: `signal.reason`); a running handler's own signal fires. */
+  signal?: AbortSignal
+  /** ArrayBuffers (or views) moved to the worker: detached here. */
+  transferList?: Array<ArrayBuffer | ArrayBufferView>
+}
+
+/** What a worker module exports: `(task, signal) => result`, maybe async. */
+export type WorkerPoolHandler<T = any, R = any> = (task: T, signal: AbortSignal) => R | Promise<R>
+
+export class WorkerPool extends EventEmitterAsyncResource implements AsyncDisposable {
+  /** `numThreads`: that many workers, running the default `a + b` task. */
+  constructor(options?: WorkerPoolOptions | string | URL | number)
+  /** Settles in the caller's async context. */
+  run<R = any>(task: unknown, options?: RunOptions): Promise<R>
+  /** Calls back in the caller's async context. */
+  runTask<R = any>(task: unknown, callback: Callback<R>): void
+  /** Waits for running and queued tasks (with `force`, rejects the queued ones), then ends the workers. */
+  close(options?: { force?: boolean }): Promise<void>
+  /** Ends the workers now: queued and running tasks reject with `ERR_BATON_POOL_CLOSED`. */
+  destroy(): Promise<void>
+  [Symbol.asyncDispose](): Promise<void>
+  readonly completed: number
+  readonly queueSize: number
+  /** True while more tasks are pending than the workers can run at once. */
+  readonly needsDrain: boolean
+  readonly threads: import('node:worker_threads').Worker[]
+  /** Run time over wall time and maxThreads since the pool started, 0 to 1. */
+  readonly utilization: number
+  /** Nanoseconds tasks ran in their worker. */
+  readonly runTime: import('node:perf_hooks').RecordableHistogram
+  /** Nanoseconds tasks waited for a worker. */
+  readonly waitTime: import('node:perf_hooks').RecordableHistogram
+  on(event: 'workerCreate', listener: (worker: import('node:worker_threads').Worker) => void): this
+  on(event: 'workerExit', listener: (worker: import('node:worker_threads').Worker, exitCode: number) => void): this
+  on(event: 'drain' | 'needsDrain', listener: () => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+}

@@ -64,3 +64,23 @@ function contextForms(): void {
 }
 
 void contextForms
+
+import { WorkerPool, type WorkerPoolHandler } from 'baton'
+
+async function poolForms(): Promise<void> {
+  const pool = new WorkerPool({ filename: new URL('file:///w.mjs'), maxThreads: 2, maxQueue: 'auto', execArgv: ['--import', 'tsx'] })
+  const sum: number = await pool.run<number>({ a: 1, b: 2 }, { name: 'add', signal: AbortSignal.timeout(10) })
+  new WorkerPool(2).runTask<number>({ a: 1, b: 2 }, (error, value) => void (error ?? value))
+  pool.on('workerExit', (worker, code: number) => void [worker.threadId, code])
+  const p50: number = pool.runTime.percentile(50)
+  const handler: WorkerPoolHandler<{ a: number }, number> = (task, signal) => (signal.aborted ? 0 : task.a)
+  const marked = new AsyncLocalStorage<string>({ name: 'tenant', cloneIntoWorkers: true })
+  await pool.close({ force: true })
+  // @ts-expect-error maxQueue is a number or 'auto'
+  new WorkerPool({ maxQueue: 'many' })
+  // @ts-expect-error the callback form returns nothing
+  pool.runTask({}, () => {}).then(() => {})
+  void [sum, p50, handler, marked]
+}
+
+void poolForms
