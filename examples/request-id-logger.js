@@ -2,17 +2,18 @@
 
 // Request-id logging through baton: an HTTP server keeps each request's id in an
 // AsyncLocalStorage, computes a Fibonacci number on a native pool thread twice (callback
-// form with progress reports from a Rust thread, then Promise form), and logs at every
-// hop with an id read from the store, never passed in. A built-in load generator fires
-// many concurrent requests and the run fails if any log line saw the wrong id.
+// form with progress reports from a Rust thread, then Promise form), sums its digits in
+// a WorkerPool worker thread, and logs at every hop with an id read from the store,
+// never passed in (in the worker too). A built-in load generator fires many concurrent
+// requests and the run fails if any log line saw the wrong id.
 //
 //   npm run demo                      # 400 requests
 //   node examples/request-id-logger.js --requests 2000
 //   curl 'http://127.0.0.1:<port>/fib?n=5000'   (while the load runs)
 
 const http = require('node:http')
-const { AsyncLocalStorage } = require('node:async_hooks')
-const { fibonacci } = require('..')
+const { fibonacci, WorkerPool } = require('..')
+const { requestId: als } = require('./request-context')
 
 const DEFAULT_N = 3000
 const MAX_N = 100_000
@@ -45,13 +46,15 @@ function usage(message) {
 
 // ---------------------------------------------------------------------------------------
 // Logger: the id comes from the store. The caller passes what it expects only so the
-// demo can count mismatches; the printed id is always the one getStore() returned.
+// demo can count mismatches; the printed id is always the one getStore() returned
+// (in the worker hop, the one the worker's getStore() returned).
 
-const als = new AsyncLocalStorage()
 const stats = { lines: 0, wrong: 0, wrongSamples: [] }
 
-function log(expectedId, hop, message = '', { quiet = false } = {}) {
-  const seenId = als.getStore()
+function log(expectedId, hop, message = '', options = {}) {
+  // Given (maybe undefined) by the worker hop, read here everywhere else.
+  const seenId = 'seenId' in options ? options.seenId : als.getStore()
+  const quiet = options.quiet ?? false
   stats.lines++
   const line = `[req ${seenId ?? '-'}] hop=${hop}${message ? ' ' + message : ''}`
   if (seenId !== expectedId) {
@@ -66,6 +69,7 @@ function log(expectedId, hop, message = '', { quiet = false } = {}) {
 // Server
 
 let nextId = 0
+const pool = new WorkerPool({ filename: require.resolve('./digest-worker'), minThreads: 2, maxThreads: 2 })
 
 function sendJson(res, status, body) {
   const text = JSON.stringify(body)
@@ -105,13 +109,18 @@ function handle(req, res, id) {
   fibonacci(n, { onProgress }, (error, fromCallback) => {
     log(id, 'callback', error ? `error=${error.message}` : `n=${n} after ${progressCalls} progress calls`)
     if (error) return fail(error)
-    fibonacci(n).then((fromPromise) => {
-      log(id, 'await', `n=${n}`)
-      if (fromPromise !== fromCallback) throw new Error('callback and Promise forms disagree')
-      const digits = fromPromise.toString()
-      sendJson(res, 200, { id, n, digits: digits.length, lastDigits: digits.slice(-12) })
-      log(id, 'end', `status=200 digits=${digits.length}`)
-    }, fail).catch(fail)
+    fibonacci(n)
+      .then(async (fromPromise) => {
+        log(id, 'await', `n=${n}`)
+        if (fromPromise !== fromCallback) throw new Error('callback and Promise forms disagree')
+        const digits = fromPromise.toString()
+        const { seenId, sum } = await pool.run(digits)
+        log(id, 'worker', `digit sum=${sum}`, { seenId })
+        log(id, 'after worker')
+        sendJson(res, 200, { id, n, digits: digits.length, lastDigits: digits.slice(-12), digitSum: sum })
+        log(id, 'end', `status=200 digits=${digits.length}`)
+      }, fail)
+      .catch(fail)
   })
 
   function fail(error) {
@@ -158,7 +167,9 @@ function expectedFibonacci(ns) {
   for (let i = 0; i <= max; i++) {
     if (wanted.has(i)) {
       const s = a.toString()
-      out.set(i, { digits: s.length, lastDigits: s.slice(-12) })
+      let digitSum = 0
+      for (const c of s) digitSum += Number(c)
+      out.set(i, { digits: s.length, lastDigits: s.slice(-12), digitSum })
     }
     ;[a, b] = [b, a + b]
   }
@@ -201,9 +212,9 @@ async function runLoad(port, count) {
     ids.add(body.id)
     if (status === 200) {
       const want = expected.get(n)
-      if (body.n !== n || body.digits !== want.digits || body.lastDigits !== want.lastDigits) {
-        return problems.push(`${path}: got n=${body.n} digits=${body.digits} ...${body.lastDigits}, ` +
-          `expected n=${n} digits=${want.digits} ...${want.lastDigits}`)
+      if (body.n !== n || body.digits !== want.digits || body.lastDigits !== want.lastDigits || body.digitSum !== want.digitSum) {
+        return problems.push(`${path}: got n=${body.n} digits=${body.digits} ...${body.lastDigits} sum=${body.digitSum}, ` +
+          `expected n=${n} digits=${want.digits} ...${want.lastDigits} sum=${want.digitSum}`)
       }
     }
     ok++
@@ -240,6 +251,7 @@ async function main() {
     server.close(resolve)
     server.closeAllConnections?.()
   })
+  await pool.close()
   clearTimeout(watchdog)
   finished = true
 
