@@ -6,7 +6,7 @@
 const { spawnSync } = require('node:child_process')
 const { join } = require('node:path')
 
-for (const file of ['tasks.js', 'context.js']) {
+for (const file of ['tasks.js', 'context.js', 'pool.js']) {
   const run = spawnSync(process.execPath, [join(__dirname, file), ...process.argv.slice(2)], { stdio: 'inherit' })
   if (run.status !== 0) process.exit(run.status ?? 1)
   console.log()
