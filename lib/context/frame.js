@@ -6,10 +6,11 @@
 // one: on 20/22 an await pays one hook pass, on 24/26 a run() copies a frame with one
 // entry for baton.
 //
-// A frame is an immutable linked list: each run()/enterWith() pushes one node in
-// front of the current frame, in constant time. A storage finds its entry by walking
-// from the front, and remembers the last frame it read (see AsyncLocalStorage), so a
-// repeated getStore() in the same frame is one comparison.
+// A frame is a linked list that never changes while anything holds it: each
+// run()/enterWith() pushes one node in front of the current frame, in constant time.
+// A storage finds its entry by walking from the front, and remembers the last frame it
+// read (see AsyncLocalStorage), so a repeated getStore() in the same frame is one
+// comparison.
 
 /** Marks a storage as absent in a frame (exit(), disable()). */
 const ABSENT = Symbol('baton.absent')
@@ -22,9 +23,22 @@ class Frame {
   }
 }
 
-/** `frame` with `storage = value` in front, replacing an entry of the same storage at the front. */
+/**
+ * Counts the moments a frame may have come to be held beyond the run() that made it:
+ * captured by a new async resource, cached by a storage other than the one that runs
+ * it, or put under an entered frame. While it does not move, nothing but that run()
+ * holds its frame, which the hooks engine then reuses for the next run().
+ */
+const captures = { count: 0 }
+
+/** What a new front entry of `storage` goes in front of: an entry of the same storage at the front is replaced. */
+function below(frame, storage) {
+  return frame !== undefined && frame.storage === storage ? frame.parent : frame
+}
+
+/** `frame` with `storage = value` in front. */
 function push(frame, storage, value) {
-  return new Frame(storage, value, frame !== undefined && frame.storage === storage ? frame.parent : frame)
+  return new Frame(storage, value, below(frame, storage))
 }
 
 /** The value `storage` has in `frame`, or ABSENT. */
@@ -35,4 +49,4 @@ function valueIn(frame, storage) {
   return ABSENT
 }
 
-module.exports = { ABSENT, push, valueIn }
+module.exports = { ABSENT, Frame, below, captures, push, valueIn }

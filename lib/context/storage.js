@@ -6,7 +6,7 @@
 const { AsyncLocalStorage: NodeAsyncLocalStorage } = require('node:async_hooks')
 const { validateFunction, validateObject } = require('../shared/validators')
 const carrier = require('./engine')
-const { ABSENT, push, valueIn } = require('./frame')
+const { ABSENT, captures, push, valueIn } = require('./frame')
 const workers = require('./workers')
 
 /** Never a frame: the cache is empty. */
@@ -15,9 +15,10 @@ const FORGOTTEN = Symbol('baton.forgotten')
 class AsyncLocalStorage {
   #name
   #defaultValue
-  // The last frame read and this storage's value in it: frames never change, so a
-  // getStore() in the same frame is one comparison. It holds at most one frame per
-  // storage, released by the next read in another context or when run() returns.
+  // The last frame read and this storage's value in it: frames never change while
+  // held, so a getStore() in the same frame is one comparison. It holds at most one
+  // frame per storage, released by the next read in another context or when run()
+  // returns.
   #frame = undefined
   #value
 
@@ -49,23 +50,31 @@ class AsyncLocalStorage {
     const frame = carrier.getStore()
     if (frame === this.#frame) return this.#value
     const value = valueIn(frame, this)
+    // A frame that a run() of this storage made is forgotten when that run() returns;
+    // any other may outlive its run().
+    if (frame !== undefined && frame.storage !== this) captures.count++
     this.#frame = frame
     this.#value = value === ABSENT ? this.#defaultValue : value
     return this.#value
   }
 
   run(store, fn, ...args) {
-    try {
-      return carrier.runStorage(this, store, fn, args)
-    } finally {
-      // Let go of the frame this run made: the cache must not keep `store` alive.
-      this.#frame = FORGOTTEN
-    }
+    return this.#run(store, fn, args)
   }
 
   /** Runs `fn` with this storage absent: `getStore()` gives the default value there. */
   exit(fn, ...args) {
-    return carrier.runStorage(this, ABSENT, fn, args)
+    return this.#run(ABSENT, fn, args)
+  }
+
+  #run(store, fn, args) {
+    try {
+      return carrier.runStorage(this, store, fn, args)
+    } finally {
+      // Let go of the frame this run made: the cache must not keep `store` alive, nor
+      // see the frame again once the hooks engine reuses it.
+      this.#frame = FORGOTTEN
+    }
   }
 
   enterWith(store) {
