@@ -15,7 +15,7 @@ const { validateAbortSignal, validateFunction, validateObject } = require('../sh
 const { AsyncResource, EventEmitterAsyncResource } = require('../context/resource')
 const workers = require('../context/workers')
 const { normalize } = require('./options')
-const { CONFIG, READY } = require('./protocol')
+const { CONFIG, EXITED_LOADING, READY } = require('./protocol')
 const transport = require('./transport')
 
 const WORKER_MAIN = join(__dirname, 'worker.js')
@@ -31,13 +31,14 @@ class PoolTask extends AsyncResource {
     this.onAbort = undefined
   }
 
-  settle(error, value) {
+  /** `ok` apart from the result: a task may throw `null` or `undefined`, and that is a failure. */
+  settle(ok, result) {
     if (this.onAbort !== undefined) this.signal.removeEventListener('abort', this.onAbort)
     if (this.callback === undefined) {
-      if (error === null) this.resolve(value)
-      else this.reject(error)
+      if (ok) this.resolve(result)
+      else this.reject(result)
     } else {
-      this.runInAsyncScope(callBack, null, this.callback, error, value)
+      this.runInAsyncScope(callBack, null, this.callback, ok, result)
     }
     this.emitDestroy()
   }
@@ -47,10 +48,10 @@ class PoolTask extends AsyncResource {
  * A throwing callback becomes an uncaught exception raised in the submitter's context,
  * as for Node's own callbacks, without keeping the rest of the batch from settling.
  */
-function callBack(callback, error, value) {
+function callBack(callback, ok, result) {
   try {
-    if (error === null) callback(null, value)
-    else callback(error)
+    if (ok) callback(null, result)
+    else callback(result)
   } catch (thrown) {
     process.nextTick(rethrow, thrown)
   }
@@ -85,7 +86,7 @@ class WorkerPool extends EventEmitterAsyncResource {
   #destroyed = false
   /** Unsettled tasks by id: queued or running. */
   #tasks = new Map()
-  /** Live workers by id: { id, worker, ready, error, forAbort }. */
+  /** Live workers by id: { id, worker, ready, error, ended, forAbort }; `ended`: the pool terminated it. */
   #workers = new Map()
   #starting = 0
   /** Set when a worker failed to load the task module: no new worker is started until the next task. */
@@ -176,14 +177,14 @@ class WorkerPool extends EventEmitterAsyncResource {
     const entry = this.#tasks.get(id)
     if (entry === undefined) return
     const where = this.#core.abort(id)
-    this.#settle(id, entry, abortError(entry.signal))
+    this.#fail(id, entry, abortError(entry.signal))
     if (where <= 0) return
     // Running: its handler's signal fires now; a handler that ignores it loses its worker.
     const timer = setTimeout(() => {
       const record = this.#workers.get(where)
       if (record === undefined || this.#core.runningOn(id) !== where) return
       record.forAbort = true
-      record.worker.terminate()
+      end(record)
     }, this.#options.abortGracePeriod)
     timer.unref()
   }
@@ -196,13 +197,15 @@ class WorkerPool extends EventEmitterAsyncResource {
     setEnvironmentData(CONFIG, undefined)
     // An idle pool must not keep the process alive; pending tasks do (the core's ref).
     worker.unref()
-    const record = { id, worker, ready: false, error: undefined, forAbort: false }
+    const record = { id, worker, ready: false, error: undefined, ended: false, forAbort: false }
     this.#workers.set(id, record)
     this.#starting++
     worker.on('message', (message) => {
       if (message === READY) {
         record.ready = true
         this.#starting--
+      } else if (message === EXITED_LOADING) {
+        record.error ??= new Error('the worker called process.exit() while loading')
       }
     })
     worker.on('error', (error) => {
@@ -221,7 +224,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     for (const id of ended) {
       const entry = this.#tasks.get(id)
       if (entry === undefined) continue
-      this.#settle(id, entry, this.#state === DESTROYING ? poolClosed() : workerExited(code, record.error))
+      this.#fail(id, entry, this.#state === DESTROYING ? poolClosed() : workerExited(code, record.error))
     }
     // An error before the worker attached: its task module failed to load.
     const initError = record.ready ? undefined : record.error
@@ -229,8 +232,11 @@ class WorkerPool extends EventEmitterAsyncResource {
       // The module cannot load: what waits would fail the same way in every new worker.
       this.#initError = initError
       const error = nodeError(Error, 'ERR_BATON_WORKER_INIT', `A worker could not load ${this.#options.filename}: ${initError.message}`, { cause: initError })
-      for (const id of this.#core.drainQueue()) this.#settle(id, this.#tasks.get(id), error)
+      for (const id of this.#core.drainQueue()) this.#fail(id, this.#tasks.get(id), error)
     }
+    // A crash with no task to reject (a timer's exception after its task settled, say) is
+    // reported on the pool, as Node reports a Worker's: not lost.
+    if (record.ready && !record.ended && record.error !== undefined && ended.length === 0) this.emit('error', record.error)
     this.emit('workerExit', record.worker, code)
     // A replacement: while the pool is open, and while a closing pool still has tasks.
     if (this.#state === OPEN || (this.#state === CLOSING && this.#tasks.size > 0)) {
@@ -258,15 +264,19 @@ class WorkerPool extends EventEmitterAsyncResource {
       } catch (error) {
         outcome = { ok: false, error }
       }
-      if (outcome.ok) this.#settle(id, entry, null, outcome.value)
-      else this.#settle(id, entry, outcome.error)
+      if (outcome.ok) this.#settle(id, entry, true, outcome.value)
+      else this.#fail(id, entry, outcome.error)
     }
     this.#afterSettle()
   }
 
-  #settle(id, entry, error, value) {
+  #settle(id, entry, ok, result) {
     this.#tasks.delete(id)
-    entry.settle(error, value)
+    entry.settle(ok, result)
+  }
+
+  #fail(id, entry, error) {
+    this.#settle(id, entry, false, error)
   }
 
   #afterSettle() {
@@ -283,7 +293,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined
       const extra = [...this.#workers.values()].slice(minThreads)
-      for (const record of extra) record.worker.terminate()
+      for (const record of extra) end(record)
     }, idleTimeout)
     this.#idleTimer.unref()
   }
@@ -317,7 +327,7 @@ class WorkerPool extends EventEmitterAsyncResource {
   }
 
   #rejectQueued() {
-    for (const id of this.#core.drainQueue()) this.#settle(id, this.#tasks.get(id), poolClosed())
+    for (const id of this.#core.drainQueue()) this.#fail(id, this.#tasks.get(id), poolClosed())
     this.#afterSettle()
   }
 
@@ -328,7 +338,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     if (now) this.#state = DESTROYING
     for (const record of this.#workers.values()) {
       exits.push(once(record.worker, 'exit'))
-      record.worker.terminate()
+      end(record)
     }
     await Promise.all(exits)
     this.#core.close()
@@ -370,6 +380,12 @@ class WorkerPool extends EventEmitterAsyncResource {
   get waitTime() {
     return this.#waitTime
   }
+}
+
+/** Terminates a worker on the pool's own account: its exit is not a crash. */
+function end(record) {
+  record.ended = true
+  record.worker.terminate()
 }
 
 /**

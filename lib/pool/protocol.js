@@ -6,7 +6,9 @@
 const CONFIG = 'baton.WorkerPool'
 /** What a worker posts once it has loaded the task module and attached to the core. */
 const READY = 'baton.ready'
+/** What a worker posts if its thread ends while loading (the module called process.exit). */
+const EXITED_LOADING = 'baton.exited-loading'
 /** Message kinds in the batches the native core hands a worker (src/pool/worker_thread.rs). */
 const RUN = 1
 
-module.exports = { CONFIG, READY, RUN }
+module.exports = { CONFIG, EXITED_LOADING, READY, RUN }

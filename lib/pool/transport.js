@@ -15,21 +15,35 @@ const { nodeError } = require('../shared/errors')
  * named in the error: nothing is silently dropped.
  */
 function encodeTask(task, name, stores) {
-  if (stores === undefined) return serialize([task, name])
   try {
-    return serialize([task, name, stores])
+    return serialize(stores === undefined ? [task, name] : [task, name, stores])
   } catch (error) {
-    serialize(task) // throws the task's own DataCloneError, if it is the task that fails
+    if (stores === undefined) throw cloneError(error)
+    try {
+      serialize(task)
+    } catch (taskError) {
+      throw cloneError(taskError) // the task's own value fails, not a store
+    }
     for (let i = 0; i < stores.length; i += 2) {
       try {
         serialize(stores[i + 1])
       } catch (cause) {
-        const message = `The store of AsyncLocalStorage '${stores[i]}' cannot be cloned into a worker: ${cause.message}`
+        const message = `The store of the storage '${stores[i]}' cannot be cloned into a worker: ${cause.message}`
         throw nodeError(TypeError, 'ERR_BATON_STORE_NOT_CLONEABLE', message, { cause })
       }
     }
-    throw error
+    throw cloneError(error)
   }
+}
+
+/**
+ * `v8.serialize` reports a value it cannot clone with a plain Error; postMessage and
+ * structuredClone, which users know, with a DataCloneError. Anything else (a throwing
+ * getter, say) is the value's own error and stays as it is.
+ */
+function cloneError(error) {
+  if (error?.constructor !== Error || !/(could not|cannot) be cloned/.test(error.message)) return error
+  return new DOMException(error.message, 'DataCloneError')
 }
 
 function decodeTask(payload) {
@@ -43,7 +57,7 @@ function encodeValue(value) {
   try {
     return serialize([OK, value])
   } catch (error) {
-    return encodeThrown(error)
+    return encodeThrown(cloneError(error))
   }
 }
 
@@ -62,7 +76,7 @@ function decodeOutcome(payload) {
   return kind === OK ? { ok: true, value } : { ok: false, error: decodeError(value) }
 }
 
-const builtins = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError }
+const builtins = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError, DOMException }
 
 function encodeError(error, withProperties = true) {
   if (!(error instanceof Error)) return { thrown: error }
@@ -70,6 +84,7 @@ function encodeError(error, withProperties = true) {
   if (properties !== undefined) delete properties.cause
   const encoded = {
     className: error.constructor?.name ?? 'Error',
+    base: builtinBase(error),
     name: error.name,
     message: error.message,
     stack: error.stack,
@@ -79,10 +94,22 @@ function encodeError(error, withProperties = true) {
   return encoded
 }
 
+/** The nearest built-in class of `error`: a custom class arrives as that class. */
+function builtinBase(error) {
+  for (let proto = Object.getPrototypeOf(error); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    const name = proto.constructor?.name
+    if (Object.hasOwn(builtins, name) && builtins[name] === proto.constructor) return name
+  }
+  return 'Error'
+}
+
 function decodeError(encoded) {
   if (!('className' in encoded)) return encoded.thrown
-  const Base = Object.hasOwn(builtins, encoded.className) ? builtins[encoded.className] : Error
-  const error = Base === AggregateError ? new AggregateError([], encoded.message) : new Base(encoded.message)
+  const Base = builtins[encoded.base]
+  let error
+  if (Base === AggregateError) error = new AggregateError([], encoded.message)
+  else if (Base === DOMException) error = new DOMException(encoded.message, encoded.name)
+  else error = new Base(encoded.message)
   if ('cause' in encoded) {
     Object.defineProperty(error, 'cause', { value: decodeError(encoded.cause), writable: true, configurable: true })
   }

@@ -8,7 +8,7 @@ const { getEnvironmentData, parentPort } = require('node:worker_threads')
 const binding = require('../shared/binding')
 const workers = require('../context/workers')
 const { nodeError } = require('../shared/errors')
-const { CONFIG, READY, RUN } = require('./protocol')
+const { CONFIG, EXITED_LOADING, READY, RUN } = require('./protocol')
 const transport = require('./transport')
 
 const { pool, worker, filename, name: defaultName } = getEnvironmentData(CONFIG)
@@ -84,8 +84,14 @@ async function load() {
   handlers = { default: fallback, named }
 }
 
+// Told apart from the pool or the user terminating the thread, which runs no 'exit'
+// listener: the pool must not start worker after worker for a module that exits.
+const exitedLoading = () => parentPort.postMessage(EXITED_LOADING)
+process.once('exit', exitedLoading)
+
 load().then(
   () => {
+    process.off('exit', exitedLoading)
     core = new binding.PoolWorker(pool, worker, onMessages)
     parentPort.postMessage(READY)
   },

@@ -1,0 +1,160 @@
+'use strict'
+
+const test = require('ava')
+const { join } = require('node:path')
+const { pathToFileURL } = require('node:url')
+const { WorkerPool } = require('..')
+const { TASKS, fixtures } = require('./pool-helpers')
+
+const typeStripping = Boolean(process.features.typescript) || Number(process.versions.node.split('.')[0]) >= 22
+
+test('new WorkerPool(numThreads) runs the default a+b task, by callback and by Promise', async (t) => {
+  const pool = new WorkerPool(2)
+  t.is(pool.threads.length, 2)
+  const viaCallback = await new Promise((resolve, reject) => pool.runTask({ a: 2, b: 3 }, (err, value) => (err ? reject(err) : resolve(value))))
+  t.is(viaCallback, 5)
+  t.is(await pool.run({ a: 40, b: 2 }), 42)
+  await pool.close()
+})
+
+test('new WorkerPool(filename | URL | options), CJS and ESM, default and named exports', async (t) => {
+  const byPath = new WorkerPool(join(fixtures, 'cjs-default.js'))
+  t.is(await byPath.run('shout'), 'SHOUT')
+  const byUrl = new WorkerPool(pathToFileURL(join(fixtures, 'esm.mjs')))
+  t.is(await byUrl.run({ a: 6, b: 7 }), 42)
+  t.is(await byUrl.run('you', { name: 'greet' }), 'hello you')
+  const byUrlString = new WorkerPool({ filename: pathToFileURL(join(fixtures, 'esm-named.mjs')).href, name: 'square', maxThreads: 1 })
+  t.is(await byUrlString.run(9), 81)
+  const named = new WorkerPool({ filename: TASKS, maxThreads: 1 })
+  t.is(await named.run({ a: 1, b: 2 }, { name: 'add' }), 3)
+  t.deepEqual(await named.run({ x: [1, new Map([[1, 2]])] }, { name: 'echo' }), { x: [1, new Map([[1, 2]])] })
+  await Promise.all([byPath.close(), byUrl.close(), byUrlString.close(), named.close()])
+})
+
+test('workerData, env and resourceLimits reach the worker', async (t) => {
+  const pool = new WorkerPool({
+    filename: TASKS,
+    maxThreads: 1,
+    workerData: { config: [1, 2, 3] },
+    env: { BATON_POOL_TEST: 'from env' },
+    resourceLimits: { maxOldGenerationSizeMb: 48 },
+  })
+  t.deepEqual(await pool.run(null, { name: 'workerData' }), { config: [1, 2, 3] })
+  t.is(await pool.run('BATON_POOL_TEST', { name: 'env' }), 'from env')
+  t.is((await pool.run(null, { name: 'resourceLimits' })).maxOldGenerationSizeMb, 48)
+  await pool.close()
+})
+
+test('execArgv: --import of a preload module runs before the task module', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, maxThreads: 1, execArgv: ['--import', pathToFileURL(join(fixtures, 'preload.mjs')).href] })
+  t.is(await pool.run(null, { name: 'preloaded' }), 'preloaded')
+  await pool.close()
+})
+
+if (typeStripping) {
+  test('execArgv: a TypeScript worker module with type stripping', async (t) => {
+    const pool = new WorkerPool({
+      filename: join(fixtures, 'typed.mts'),
+      maxThreads: 1,
+      execArgv: ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', '--import', pathToFileURL(join(fixtures, 'preload.mjs')).href],
+    })
+    t.is(await pool.run({ a: 20, b: 22 }), '42:string')
+    await pool.close()
+  })
+}
+
+test('maxQueue: tasks beyond it fail with ERR_BATON_QUEUE_FULL; "auto" is maxThreads squared', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 1, maxQueue: 2 })
+  // No worker is ready yet: every task waits in the queue.
+  const accepted = [pool.run({ value: 1, ms: 5 }, { name: 'delayed' }), pool.run({ value: 2, ms: 5 }, { name: 'delayed' })]
+  const refused = await t.throwsAsync(pool.run({ value: 3, ms: 5 }, { name: 'delayed' }), { code: 'ERR_BATON_QUEUE_FULL' })
+  t.regex(refused.message, /maxQueue: 2/)
+  const viaCallback = await new Promise((resolve) => pool.runTask({ value: 4, ms: 5 }, resolve))
+  t.is(viaCallback.code, 'ERR_BATON_QUEUE_FULL')
+  t.deepEqual(await Promise.all(accepted), [1, 2])
+  await pool.close()
+
+  const auto = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 2, maxQueue: 'auto' })
+  const queued = Array.from({ length: 4 }, (_, i) => auto.run({ value: i, ms: 1 }, { name: 'delayed' }))
+  t.is(auto.queueSize, 4)
+  await t.throwsAsync(auto.run({ value: 5, ms: 1 }, { name: 'delayed' }), { code: 'ERR_BATON_QUEUE_FULL' })
+  t.deepEqual(await Promise.all(queued), [0, 1, 2, 3])
+  await auto.close()
+})
+
+test('minThreads, maxThreads, and shrinking back to minThreads after idleTimeout', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, minThreads: 1, maxThreads: 3, idleTimeout: 50 })
+  t.is(pool.threads.length, 1)
+  const exits = []
+  pool.on('workerExit', (worker) => exits.push(worker))
+  await Promise.all(Array.from({ length: 6 }, () => pool.run(60, { name: 'block' }).then(() => pool.run(null, { name: 'threadId' }))))
+  t.true(pool.threads.length <= 3)
+  t.is(pool.threads.length, 3)
+  while (pool.threads.length > 1) await new Promise((resolve) => pool.once('workerExit', resolve))
+  t.is(exits.length, 2)
+  t.is(pool.threads.length, 1)
+  t.is(await pool.run({ a: 1, b: 1 }, { name: 'add' }), 2)
+  await pool.close()
+})
+
+test('concurrentTasksPerWorker: one worker runs several async tasks at once', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, maxThreads: 1, concurrentTasksPerWorker: 4 })
+  const threads = new Set()
+  const results = await Promise.all(
+    Array.from({ length: 4 }, (_, i) =>
+      pool.run({ value: i, ms: 30 }, { name: 'delayed' }).then(async (value) => {
+        threads.add(await pool.run(null, { name: 'threadId' }))
+        return value
+      }),
+    ),
+  )
+  t.deepEqual(results, [0, 1, 2, 3])
+  t.is(threads.size, 1)
+  // All four started before the first finished: the queue never held them.
+  const again = Array.from({ length: 4 }, (_, i) => pool.run({ value: i, ms: 30 }, { name: 'delayed' }))
+  await new Promise((resolve) => setTimeout(resolve, 10))
+  t.is(pool.queueSize, 0)
+  await Promise.all(again)
+  await pool.close()
+})
+
+test('wrong option and argument types fail at once with Node codes', (t) => {
+  t.throws(() => new WorkerPool(0), { code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => new WorkerPool(1.5), { code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => new WorkerPool(null), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new WorkerPool(true), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new WorkerPool({ filename: 42 }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new WorkerPool({ maxThreads: '2' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new WorkerPool({ maxThreads: 0 }), { code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => new WorkerPool({ minThreads: 3, maxThreads: 2 }), { code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => new WorkerPool({ idleTimeout: -1 }), { code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => new WorkerPool({ idleTimeout: '1' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new WorkerPool({ maxQueue: 'many' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new WorkerPool({ maxQueue: -1 }), { code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => new WorkerPool({ concurrentTasksPerWorker: 0 }), { code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => new WorkerPool({ abortGracePeriod: NaN }), { code: 'ERR_OUT_OF_RANGE' })
+  t.throws(() => new WorkerPool({ name: 1 }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new WorkerPool({ resourceLimits: 1 }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new WorkerPool({ env: 'x' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new WorkerPool({ execArgv: '--import' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new WorkerPool({ execArgv: [1] }), { code: 'ERR_INVALID_ARG_TYPE' })
+
+  const pool = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 1 })
+  t.throws(() => pool.run(1, null), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => pool.run(1, { name: 1 }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => pool.run(1, { signal: {} }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => pool.run(1, { transferList: [{}] }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => pool.runTask(1), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => pool.runTask(1, 'cb'), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.is(pool.queueSize, 0)
+  pool.destroy()
+})
+
+test('transferList: the buffer moves to the worker and is detached here', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, maxThreads: 1 })
+  const bytes = new Uint8Array([1, 2, 3])
+  const echoed = await pool.run(bytes, { name: 'echo', transferList: [bytes.buffer] })
+  t.deepEqual([...echoed], [1, 2, 3])
+  t.is(bytes.byteLength, 0)
+  await pool.close()
+})

@@ -1,0 +1,152 @@
+'use strict'
+
+const test = require('ava')
+const { join } = require('node:path')
+const { WorkerPool } = require('..')
+const { TASKS, fixtures } = require('./pool-helpers')
+
+const run = (pool, name, task) => pool.run(task, { name })
+
+let pool
+test.before(() => {
+  pool = new WorkerPool({ filename: TASKS, maxThreads: 2 })
+})
+test.after.always(() => pool.close())
+
+test('a thrown built-in error keeps its class, message, stack, cause and own properties', async (t) => {
+  for (const kind of ['Error', 'TypeError', 'RangeError', 'SyntaxError', 'ReferenceError', 'EvalError', 'URIError']) {
+    const error = await t.throwsAsync(run(pool, 'throwError', { kind, message: `a ${kind}`, code: 'E_CODE', cause: { why: 1 } }))
+    t.is(error.constructor, globalThis[kind])
+    t.true(error instanceof globalThis[kind])
+    t.is(error.name, kind)
+    t.is(error.message, `a ${kind}`)
+    t.is(error.code, 'E_CODE')
+    t.deepEqual(error.cause, { why: 1 })
+    t.regex(error.stack, new RegExp(`^${kind}: a ${kind}\\n\\s+at .*tasks\\.js`))
+  }
+  const aggregate = await t.throwsAsync(run(pool, 'throwError', { kind: 'aggregate', message: 'many' }))
+  t.true(aggregate instanceof AggregateError)
+  t.is(aggregate.message, 'many')
+})
+
+test('a custom error class arrives named after the class, with its own fields', async (t) => {
+  const error = await t.throwsAsync(run(pool, 'throwError', { kind: 'custom', message: 'mine', code: 'E_MINE' }))
+  t.true(error instanceof Error)
+  t.is(error.name, 'CustomError')
+  t.is(error.message, 'mine')
+  t.is(error.code, 'E_MINE')
+  t.deepEqual(error.detail, { deep: [1, 2] })
+  t.regex(error.stack, /^CustomError: mine\n/)
+  t.false('cause' in error)
+  // A subclass that keeps the base name: named after its class, still a RangeError.
+  const unnamed = await t.throwsAsync(run(pool, 'throwError', { kind: 'unnamed', message: 'sub' }))
+  t.true(unnamed instanceof RangeError)
+  t.is(unnamed.name, 'UnnamedCustom')
+})
+
+test('a cause chain of errors survives, by Promise and by callback', async (t) => {
+  const error = await t.throwsAsync(run(pool, 'rejectWithCauseChain'))
+  t.is(error.message, 'top')
+  t.true(error.cause instanceof RangeError)
+  t.is(error.cause.message, 'middle')
+  t.true(error.cause.cause instanceof TypeError)
+  t.is(error.cause.cause.code, 'ROOT')
+  t.false(Object.keys(error).includes('cause'))
+})
+
+test('a thrown non-Error value arrives as that value', async (t) => {
+  for (const value of ['a string', 42, null, undefined, { plain: true }, [1, 2]]) {
+    const thrown = await run(pool, 'throwValue', value).then(
+      () => t.fail('resolved'),
+      (reason) => reason,
+    )
+    t.deepEqual(thrown, value)
+  }
+})
+
+test('an uncloneable return value rejects with a DataCloneError; an uncloneable own property is dropped', async (t) => {
+  // As from postMessage and structuredClone: a DOMException.
+  const error = await run(pool, 'uncloneable').catch((e) => e)
+  t.true(error instanceof DOMException)
+  t.is(error.name, 'DataCloneError')
+  t.regex(error.message, /could not be cloned/)
+  const partial = await t.throwsAsync(run(pool, 'uncloneableError'))
+  t.is(partial.message, 'with a function')
+  t.is(partial.callback, undefined)
+  // The pool goes on.
+  t.is(await run(pool, 'add', { a: 1, b: 2 }), 3)
+})
+
+test('an unknown task name rejects with ERR_BATON_TASK_NOT_FOUND', async (t) => {
+  const error = await t.throwsAsync(run(pool, 'nope'), { code: 'ERR_BATON_TASK_NOT_FOUND' })
+  t.regex(error.message, /'nope'/)
+  // Own properties of Object.prototype are not tasks.
+  await t.throwsAsync(run(pool, 'toString'), { code: 'ERR_BATON_TASK_NOT_FOUND' })
+  await t.throwsAsync(run(pool, 'constructor'), { code: 'ERR_BATON_TASK_NOT_FOUND' })
+})
+
+test('process.exit(3) in a task rejects exactly that task; the worker is replaced and queued tasks run', async (t) => {
+  const crashing = new WorkerPool({ filename: TASKS, maxThreads: 1 })
+  const exits = []
+  crashing.on('workerExit', (worker, code) => exits.push(code))
+  const before = run(crashing, 'delayed', { value: 'before', ms: 1 })
+  const exiting = run(crashing, 'exit', 3)
+  const queued = Array.from({ length: 5 }, (_, i) => run(crashing, 'delayed', { value: i, ms: 1 }))
+  t.is(await before, 'before')
+  const error = await t.throwsAsync(exiting, { code: 'ERR_BATON_WORKER_EXITED' })
+  t.regex(error.message, /exited with code 3/)
+  t.deepEqual(await Promise.all(queued), [0, 1, 2, 3, 4])
+  t.deepEqual(exits, [3])
+  t.is(crashing.threads.length, 1)
+  await crashing.close()
+})
+
+test('an uncaught exception in a timer inside the worker rejects its tasks with the cause', async (t) => {
+  const crashing = new WorkerPool({ filename: TASKS, maxThreads: 1, concurrentTasksPerWorker: 2 })
+  const error = await t.throwsAsync(run(crashing, 'throwInTimer', 'timer boom'), { code: 'ERR_BATON_WORKER_EXITED' })
+  t.is(error.cause.message, 'timer boom')
+  t.regex(error.message, /timer boom/)
+  t.is(await run(crashing, 'add', { a: 2, b: 2 }), 4)
+  await crashing.close()
+})
+
+test('running out of the resourceLimits heap rejects with ERR_BATON_WORKER_EXITED and the cause', async (t) => {
+  const small = new WorkerPool({ filename: TASKS, maxThreads: 1, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } })
+  const error = await t.throwsAsync(run(small, 'exhaustHeap'), { code: 'ERR_BATON_WORKER_EXITED' })
+  t.is(error.cause.code, 'ERR_WORKER_OUT_OF_MEMORY')
+  t.is(await run(small, 'add', { a: 1, b: 1 }), 2)
+  await small.close()
+})
+
+test('a missing worker file fails at construction with ERR_MODULE_NOT_FOUND', (t) => {
+  t.throws(() => new WorkerPool(join(fixtures, 'missing.js')), { code: 'ERR_MODULE_NOT_FOUND' })
+  t.throws(() => new WorkerPool({ filename: new URL('file:///nowhere/at/all.mjs') }), { code: 'ERR_MODULE_NOT_FOUND' })
+  t.throws(() => new WorkerPool(fixtures), { code: 'ERR_MODULE_NOT_FOUND' })
+})
+
+for (const [file, pattern] of [
+  ['syntax-error.js', /SyntaxError|Unexpected end of input/],
+  ['no-function.js', /exports no function/],
+  ['exit-on-load.js', /process.exit\(\) while loading/],
+]) {
+  test(`an unloadable worker module (${file}) rejects tasks with ERR_BATON_WORKER_INIT, without respawning forever`, async (t) => {
+    const broken = new WorkerPool({ filename: join(fixtures, file), minThreads: 1, maxThreads: 2 })
+    let created = 0
+    broken.on('workerCreate', () => created++)
+    const errors = await Promise.all(Array.from({ length: 4 }, () => broken.run(1).catch((e) => e)))
+    for (const error of errors) {
+      t.is(error.code, 'ERR_BATON_WORKER_INIT')
+      t.regex(error.message, pattern)
+      t.truthy(error.cause)
+    }
+    // Settled: no worker keeps being started.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const settledCreated = created
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    t.is(created, settledCreated)
+    t.true(created <= 2)
+    // A later task tries again, and fails the same way.
+    await t.throwsAsync(broken.run(2), { code: 'ERR_BATON_WORKER_INIT' })
+    await broken.close()
+  })
+}
