@@ -28,6 +28,27 @@ test.serial('a resource is listed with its type, ids, thread and time until emit
   t.deepEqual(ours('registry.Listed'), [])
 })
 
+test.serial('resources destroyed within their job never reach the registry, in any order; the others do', async (t) => {
+  const ids = () => ours('registry.Young').map((entry) => entry.id).sort((a, b) => a - b)
+  const made = Array.from({ length: 6 }, () => new AsyncResource('registry.Young'))
+  made[5].emitDestroy() // the newest: leaves the young ones at once
+  made[1].emitDestroy() // an older one: stays among them, destroyed
+  made[4].emitDestroy() // the newest again
+  const later = new AsyncResource('registry.Young')
+  await tick()
+  t.deepEqual(ids(), [made[0], made[2], made[3], later].map((resource) => resource.asyncId()))
+  for (const resource of [...made, later]) resource.emitDestroy()
+  t.deepEqual(ids(), [])
+
+  // More than a batch in one job: the first batch is written before the job ends.
+  const many = Array.from({ length: 2500 }, () => new AsyncResource('registry.Young'))
+  many.forEach((resource, i) => i % 2 && resource.emitDestroy())
+  await tick()
+  t.is(ids().length, 1250)
+  for (const resource of many) resource.emitDestroy()
+  t.deepEqual(ids(), [])
+})
+
 test.serial('a task is listed while it runs and leaves when it settles', async (t) => {
   const running = fibonacci(2_000_000)
   const listed = ours('baton.fibonacci')

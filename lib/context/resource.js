@@ -19,9 +19,16 @@ const YOUNG = 0
 const LISTED = 1
 const DESTROYED = 2
 
-// Young resources wait here with what listing them needs: [resource, type, manual, ...].
-let young = []
+// Young resources wait here with what listing them needs: [resource, type, manual, ...]
+// in the first `youngLength` slots. One destroyed while it is the last waiting leaves
+// at once, so a resource made and destroyed within a job is never walked.
+const young = new Array(registry.BATCH * 3).fill(undefined)
+let youngLength = 0
 let flushQueued = false
+// The end of the job is a reaction of this promise. queueMicrotask would make a Node
+// AsyncResource each time, and Node's AsyncResource code would see two kinds of
+// resource instead of one.
+const resolved = Promise.resolve()
 // Set by AsyncResource's static block: it writes a young resource still alive into the
 // registry, and only the class may touch a resource's state.
 let list
@@ -34,14 +41,17 @@ const collected = new FinalizationRegistry((asyncId) => {
 function queueFlush() {
   if (flushQueued) return
   flushQueued = true
-  queueMicrotask(flush)
+  resolved.then(flush)
 }
 
 function flush() {
   flushQueued = false
-  const batch = young
-  young = []
-  for (let i = 0; i < batch.length; i += 3) list(batch[i], batch[i + 1], batch[i + 2])
+  for (let i = 0; i < youngLength; i += 3) {
+    list(young[i], young[i + 1], young[i + 2])
+    // The list must not keep the resource (or a long type name) alive.
+    young[i] = young[i + 1] = undefined
+  }
+  youngLength = 0
   registry.send()
 }
 
@@ -53,8 +63,11 @@ class AsyncResource extends NodeAsyncResource {
   constructor(type, options) {
     super(type, options)
     if (carrier.enterResource !== undefined) this.#frame = carrier.resourceFrame(this)
-    const manual = typeof options === 'object' && options !== null && Boolean(options.requireManualDestroy)
-    if (young.push(this, type, manual) >= registry.BATCH * 3) flush()
+    young[youngLength] = this
+    young[youngLength + 1] = type
+    young[youngLength + 2] = typeof options === 'object' && options !== null && Boolean(options.requireManualDestroy)
+    youngLength += 3
+    if (youngLength === young.length) flush()
     else queueFlush()
   }
 
@@ -75,7 +88,10 @@ class AsyncResource extends NodeAsyncResource {
     const state = this.#state
     if (state === DESTROYED) return this
     this.#state = DESTROYED
-    if (state === LISTED) {
+    if (state === YOUNG && young[youngLength - 3] === this) {
+      youngLength -= 3
+      young[youngLength] = undefined
+    } else if (state === LISTED) {
       collected.unregister(this)
       registry.remove(this.asyncId())
       queueFlush()
@@ -85,7 +101,8 @@ class AsyncResource extends NodeAsyncResource {
 
   runInAsyncScope(fn, thisArg, ...args) {
     if (carrier.enterResource !== undefined) carrier.enterResource(this, this.#frame)
-    return super.runInAsyncScope(fn, thisArg, ...args)
+    // Without arguments, V8 drops the rest array altogether.
+    return args.length === 0 ? super.runInAsyncScope(fn, thisArg) : super.runInAsyncScope(fn, thisArg, ...args)
   }
 
   /**
