@@ -69,6 +69,14 @@ const IMPLS = {
   },
 }
 
+// For work on the pool: BATON_CANDIDATE=<another checkout, built> adds that tree's
+// WorkerPool, plain and with the store, to the same run.
+const CANDIDATE = process.env.BATON_CANDIDATE
+if (CANDIDATE) {
+  IMPLS.candidate = { label: `candidate run() (${CANDIDATE})`, open: () => openBaton('promise', false, CANDIDATE) }
+  IMPLS.candidateStore = { label: 'candidate run(), one marked store', open: () => openBaton('promise', true, CANDIDATE) }
+}
+
 function piscinaVersion() {
   try {
     return JSON.parse(readFileSync(join(require.resolve('piscina'), '../../package.json'), 'utf8')).version
@@ -77,11 +85,12 @@ function piscinaVersion() {
   }
 }
 
-/** baton's pool; both baton forms with a store use the same worker module (fixtures/add-marked.js). */
-function openBaton(form, withStore = false) {
-  const baton = require('..')
+/** baton's pool; every baton form uses the same worker module (fixtures/add-marked.js). */
+function openBaton(form, withStore = false, root = join(__dirname, '..')) {
+  const baton = require(root)
   const storage = withStore ? new baton.AsyncLocalStorage({ name: 'bench.request', cloneIntoWorkers: true }) : undefined
-  const pool = new baton.WorkerPool({ filename: join(FIXTURES, 'add-marked.js'), name: 'add', minThreads: THREADS, maxThreads: THREADS })
+  const filename = join(root, 'bench', 'fixtures', 'add-marked.js')
+  const pool = new baton.WorkerPool({ filename, name: 'add', minThreads: THREADS, maxThreads: THREADS })
   const submit =
     form === 'callback'
       ? (task, done) => pool.runTask(task, done)
