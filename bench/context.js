@@ -6,7 +6,9 @@
 // Each measurement runs in a fresh child process, so that storages made for one
 // implementation cannot tax the other's (on Node 20/22 every storage Node knows adds
 // a hook pass to every promise). The parent alternates the order of the two
-// implementations from round to round and reports the median of the rounds' medians.
+// implementations from round to round and reports the median of the rounds' medians,
+// with the lowest and highest ratio of a single round: on a shared machine one round
+// can be off by 2x, and the spread shows it.
 
 const { execFileSync } = require('node:child_process')
 const { createHistogram } = require('node:perf_hooks')
@@ -83,29 +85,34 @@ function measure(implementation, name, storages, operations) {
   return Number(out)
 }
 
-const rounds = quick ? 1 : 3
+const rounds = quick ? 1 : 5
 const results = []
 for (const [name, storages, operations, target] of scenarios) {
   const ops = quick ? Math.ceil(operations / 10) : operations
   const perImplementation = { node: createHistogram(), baton: createHistogram() }
+  const ratios = []
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 ? ['baton', 'node'] : ['node', 'baton']
+    const ns = {}
     for (const implementation of order) {
-      perImplementation[implementation].record(Math.round(measure(implementation, name, storages, ops) * 100))
+      ns[implementation] = measure(implementation, name, storages, ops)
+      perImplementation[implementation].record(Math.round(ns[implementation] * 100))
     }
+    ratios.push(ns.baton / ns.node)
   }
   const node = perImplementation.node.percentile(50) / 100
   const baton = perImplementation.baton.percentile(50) / 100
-  results.push({ name, node, baton, ratio: baton / node, target })
+  results.push({ name, node, baton, ratio: baton / node, spread: [Math.min(...ratios), Math.max(...ratios)], target })
 }
 
 if (json) {
   console.log(JSON.stringify({ node: process.version, results }, null, 2))
 } else {
   console.log(`## Async context, ns per operation: Node ${process.version}${quick ? ' (quick run)' : ''}\n`)
-  console.log('| operation | node:async_hooks | baton | baton / node | target |')
-  console.log('|---|---|---|---|---|')
+  console.log('| operation | node:async_hooks | baton | baton / node | single rounds | target |')
+  console.log('|---|---|---|---|---|---|')
   for (const r of results) {
-    console.log(`| ${r.name} | ${r.node.toFixed(1)} | ${r.baton.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${r.target} |`)
+    const spread = r.spread.map((ratio) => ratio.toFixed(2)).join('-')
+    console.log(`| ${r.name} | ${r.node.toFixed(1)} | ${r.baton.toFixed(1)} | ${r.ratio.toFixed(2)}x | ${spread}x | ${r.target} |`)
   }
 }
