@@ -6,7 +6,7 @@
 // Each measurement runs in a fresh child process, so that storages made for one
 // implementation cannot tax the other's (on Node 20/22 every storage Node knows adds
 // a hook pass to every promise). The parent alternates the order of the two
-// implementations from round to round and reports the median of the rounds' medians,
+// implementations from round to round and reports the median over the rounds,
 // with the lowest and highest ratio of a single round: on a shared machine one round
 // can be off by 2x, and the spread shows it.
 
@@ -58,15 +58,17 @@ function child(implementation, name, storages, operations) {
   }
   const loop = name.startsWith('getStore') ? loops.getStore : name.startsWith('run') ? loops.run : name.startsWith('await') ? loops.await : loops.resource
 
+  // The fastest of five timed loops (after a warm-up loop): on a shared machine,
+  // interference only ever adds time.
   return inside(async () => {
-    const samples = createHistogram()
+    let fastest = Infinity
     for (let round = 0; round < 6; round++) {
       const start = process.hrtime.bigint()
       await loop()
       const ns = Number(process.hrtime.bigint() - start) / operations
-      if (round > 0) samples.record(Math.max(1, Math.round(ns * 100))) // warm-up round dropped
+      if (round > 0) fastest = Math.min(fastest, ns)
     }
-    return samples.percentile(50) / 100
+    return fastest
   })
 }
 
