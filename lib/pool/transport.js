@@ -8,6 +8,7 @@
 
 const { deserialize, serialize } = require('node:v8')
 const { nodeError } = require('../shared/errors')
+const { NOT_PLAIN, readValue, writeArray } = require('./wire')
 
 /**
  * A task: the value, the handler's name, and the marked stores to enter, as `[storage
@@ -16,7 +17,9 @@ const { nodeError } = require('../shared/errors')
  */
 function encodeTask(task, name, stores) {
   try {
-    return serialize(stores === undefined ? [task, name] : [task, name, stores])
+    const envelope = stores === undefined ? [task, name] : [task, name, stores]
+    const plain = writeArray(envelope)
+    return plain === NOT_PLAIN ? serialize(envelope) : plain
   } catch (error) {
     if (stores === undefined) throw cloneError(error)
     try {
@@ -47,7 +50,8 @@ function cloneError(error) {
 }
 
 function decodeTask(payload) {
-  return deserialize(payload)
+  const plain = readValue(payload)
+  return plain === NOT_PLAIN ? deserialize(payload) : plain
 }
 
 const OK = 0
@@ -55,7 +59,8 @@ const THREW = 1
 
 function encodeValue(value) {
   try {
-    return serialize([OK, value])
+    const plain = writeArray([OK, value])
+    return plain === NOT_PLAIN ? serialize([OK, value]) : plain
   } catch (error) {
     return encodeThrown(cloneError(error))
   }
@@ -72,7 +77,8 @@ function encodeThrown(thrown) {
 
 /** `{ ok: true, value }` or `{ ok: false, error }`. */
 function decodeOutcome(payload) {
-  const [kind, value] = deserialize(payload)
+  const plain = readValue(payload)
+  const [kind, value] = plain === NOT_PLAIN ? deserialize(payload) : plain
   return kind === OK ? { ok: true, value } : { ok: false, error: decodeError(value) }
 }
 
