@@ -10,8 +10,10 @@
 const { nodeError } = require('../shared/errors')
 const { ABSENT } = require('./frame')
 
-/** name → { storage: WeakRef, read: (storage) => its store in the current context, or ABSENT } */
+/** name → { name, storage: WeakRef, read: (storage) => its store in the current context, or ABSENT } */
 const marked = new Map()
+/** The same entries, for capture(): an array walks faster than a Map's iterator. */
+let entries = []
 
 function mark(storage, name, read) {
   if (name === '') {
@@ -20,17 +22,20 @@ function mark(storage, name, read) {
   if (marked.get(name)?.storage.deref() !== undefined) {
     throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The property 'options.name' must be unique among storages with 'options.cloneIntoWorkers'. Received '${name}'`)
   }
-  marked.set(name, { storage: new WeakRef(storage), read })
+  const entry = { name, storage: new WeakRef(storage), read }
+  marked.set(name, entry)
+  entries = [...marked.values()]
 }
 
 /** The marked stores of the current context, `[name, store, ...]`, or undefined if none. */
 function capture() {
-  if (marked.size === 0) return undefined
+  if (entries.length === 0) return undefined
   let stores
-  for (const [name, entry] of marked) {
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]
     const storage = entry.storage.deref()
     const store = storage === undefined ? ABSENT : entry.read(storage)
-    if (store !== ABSENT) (stores ??= []).push(name, store)
+    if (store !== ABSENT) (stores ??= []).push(entry.name, store)
   }
   return stores
 }

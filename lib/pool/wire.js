@@ -204,12 +204,31 @@ function readVarint() {
   }
 }
 
+// Short one-byte strings (keys, names, ids) come back task after task: a direct-mapped
+// cache of the last ones decoded spares a native decode and a new string each time.
+const CACHED_LENGTH = 24
+const cache = new Array(256).fill('')
+
+function cachedString(start, end) {
+  const length = end - start
+  const slot = (length * 31 + input[start] * 7 + input[end - 1]) & 255
+  const cached = cache[slot]
+  if (cached.length === length) {
+    let i = 0
+    while (i < length && cached.charCodeAt(i) === input[start + i]) i++
+    if (i === length) return cached
+  }
+  const decoded = input.toString('latin1', start, end)
+  cache[slot] = decoded
+  return decoded
+}
+
 function readString(tag) {
   const bytes = readVarint()
   if (at + bytes > input.length) throw NOT_PLAIN
   const start = at
   at += bytes
-  if (tag === ONE_BYTE) return input.toString('latin1', start, at)
+  if (tag === ONE_BYTE) return bytes > 0 && bytes <= CACHED_LENGTH ? cachedString(start, at) : input.toString('latin1', start, at)
   if (bytes & 1) throw NOT_PLAIN
   return input.toString('utf16le', start, at)
 }
