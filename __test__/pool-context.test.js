@@ -2,11 +2,9 @@
 
 const test = require('ava')
 const { AsyncLocalStorage: NodeAsyncLocalStorage, createHook } = require('node:async_hooks')
-const { execFileSync } = require('node:child_process')
-const { join } = require('node:path')
 const { setImmediate: tick } = require('node:timers/promises')
 const { AsyncLocalStorage, WorkerPool, resources } = require('..')
-const { TASKS, fixtures } = require('./pool-helpers')
+const { TASKS, runScript } = require('./pool-helpers')
 
 const baton = new AsyncLocalStorage()
 const node = new NodeAsyncLocalStorage()
@@ -82,8 +80,8 @@ test('each task is an AsyncResource "baton.WorkerPoolTask" triggered by the pool
   await pool.close()
 })
 
-test('a throwing runTask callback is an uncaught exception in the submitter context', (t) => {
-  const output = execFileSync(process.execPath, [join(fixtures, 'throwing-callback.js')], { encoding: 'utf8', timeout: 30_000 })
+test('a throwing runTask callback is an uncaught exception in the submitter context', async (t) => {
+  const output = await runScript('throwing-callback.js')
   const lines = output.trim().split('\n').map((line) => JSON.parse(line))
   t.deepEqual(lines, [
     { uncaught: 'from the callback', store: 'thrower', baton: 'baton thrower' },

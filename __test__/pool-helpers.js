@@ -1,8 +1,10 @@
 'use strict'
 
 // Shared by the pool-*.test.js files.
+const { execFile } = require('node:child_process')
 const { once } = require('node:events')
 const { join } = require('node:path')
+const { promisify } = require('node:util')
 const { BroadcastChannel } = require('node:worker_threads')
 
 const fixtures = join(__dirname, 'fixtures', 'pool')
@@ -27,6 +29,8 @@ function listen() {
       if (found !== undefined) return Promise.resolve(found)
       return new Promise((resolve) => waiters.push({ predicate, resolve }))
     },
+    /** Lets the `gated` task `id` finish. */
+    release: (id) => channel.postMessage({ release: id }),
     close: () => channel.close(),
   }
 }
@@ -34,4 +38,10 @@ function listen() {
 /** Resolves on the pool's next event `name`. */
 const nextEvent = (pool, name) => once(pool, name)
 
-module.exports = { TASKS, fixtures, listen, nextEvent }
+/** Runs a fixture script in a child process (not blocking this event loop) and resolves with its stdout. */
+async function runScript(file) {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(fixtures, file)], { encoding: 'utf8', timeout: 30_000 })
+  return stdout
+}
+
+module.exports = { TASKS, fixtures, listen, nextEvent, runScript }

@@ -195,8 +195,6 @@ class WorkerPool extends EventEmitterAsyncResource {
     setEnvironmentData(CONFIG, { pool: this.#core.id, worker: id, filename, name })
     const worker = new Worker(WORKER_MAIN, workerOptions)
     setEnvironmentData(CONFIG, undefined)
-    // An idle pool must not keep the process alive; pending tasks do (the core's ref).
-    worker.unref()
     const record = { id, worker, ready: false, error: undefined, ended: false, forAbort: false }
     this.#workers.set(id, record)
     this.#starting++
@@ -212,6 +210,9 @@ class WorkerPool extends EventEmitterAsyncResource {
       record.error = error
     })
     worker.on('exit', (code) => this.#onExit(record, code))
+    // An idle pool must not keep the process alive; pending tasks do (the core's ref).
+    // After the 'message' listener: adding one refs the worker's port again.
+    worker.unref()
     this.emit('workerCreate', worker)
   }
 

@@ -1,0 +1,125 @@
+'use strict'
+
+const test = require('ava')
+const { setTimeout: sleep } = require('node:timers/promises')
+const { WorkerPool } = require('..')
+const { TASKS, listen, nextEvent } = require('./pool-helpers')
+
+let events
+test.before(() => {
+  events = listen()
+})
+test.after.always(() => events.close())
+
+let nextId = 0
+const uid = (what) => `${what}-${++nextId}`
+
+function assertAbortError(t, error, reason) {
+  t.is(error.name, 'AbortError')
+  t.is(error.code, 'ABORT_ERR')
+  t.is(error.cause, reason)
+}
+
+test('an already-aborted signal rejects at once, without running the task', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 1 })
+  const reason = new Error('no longer wanted')
+  const id = uid('early')
+  const error = await t.throwsAsync(pool.run({ id, ms: 1 }, { name: 'announced', signal: AbortSignal.abort(reason) }))
+  assertAbortError(t, error, reason)
+  t.is(pool.threads.length, 0)
+  t.is(pool.queueSize, 0)
+  await pool.close()
+  t.false(events.seen.some((m) => m.started === id))
+})
+
+test('a queued task leaves the queue when aborted', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, maxThreads: 1 })
+  const busyId = uid('busy')
+  const busy = pool.run({ id: busyId, ms: 100 }, { name: 'announced' })
+  await events.next((m) => m.started === busyId)
+  const controller = new AbortController()
+  const id = uid('queued')
+  const queued = pool.run({ id, ms: 1 }, { name: 'announced', signal: controller.signal })
+  const after = pool.run({ id: uid('after'), ms: 1 }, { name: 'announced' })
+  t.is(pool.queueSize, 2)
+  controller.abort('reason string')
+  assertAbortError(t, await t.throwsAsync(queued), 'reason string')
+  t.is(pool.queueSize, 1)
+  await Promise.all([busy, after])
+  t.false(events.seen.some((m) => m.started === id))
+  await pool.close()
+})
+
+test("a running task's handler gets an AbortSignal that fires; its worker stays", async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, maxThreads: 1, abortGracePeriod: 50 })
+  const exits = []
+  pool.on('workerExit', () => exits.push(1))
+  const controller = new AbortController()
+  const id = uid('cooperative')
+  const running = pool.run(id, { name: 'waitForAbort', signal: controller.signal })
+  await events.next((m) => m.started === id)
+  const reason = new Error('stop')
+  controller.abort(reason)
+  assertAbortError(t, await t.throwsAsync(running), reason)
+  const heard = await events.next((m) => m.aborted === id)
+  t.true(heard.isSignal)
+  t.is(heard.reason, 'AbortError')
+  await sleep(120)
+  t.deepEqual(exits, [])
+  t.is(await pool.run({ a: 1, b: 2 }, { name: 'add' }), 3)
+  await pool.close()
+})
+
+for (const handler of ['ignoreAbort', 'spin']) {
+  test(`a handler that ignores its signal (${handler}) loses its worker after abortGracePeriod; the pool goes on`, async (t) => {
+    const pool = new WorkerPool({ filename: TASKS, maxThreads: 1, abortGracePeriod: 30 })
+    const controller = new AbortController()
+    const id = uid(handler)
+    const stuck = pool.run(id, { name: handler, signal: controller.signal })
+    await events.next((m) => m.started === id)
+    // Queued behind the stuck task: it runs on the replacement.
+    const bystander = pool.run({ value: 'bystander', ms: 1 }, { name: 'delayed' })
+    const exited = nextEvent(pool, 'workerExit')
+    const created = nextEvent(pool, 'workerCreate')
+    controller.abort()
+    const error = await t.throwsAsync(stuck)
+    t.is(error.name, 'AbortError')
+    t.true(error.cause instanceof DOMException)
+    await exited
+    await created
+    t.is(await bystander, 'bystander')
+    t.deepEqual(await Promise.all([1, 2, 3].map((a) => pool.run({ a, b: 1 }, { name: 'add' }))), [2, 3, 4])
+    await pool.close()
+  })
+}
+
+test('co-running tasks on a worker ended for an abort are re-queued and still resolve', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, maxThreads: 1, concurrentTasksPerWorker: 3, abortGracePeriod: 30 })
+  const controller = new AbortController()
+  const stuckId = uid('stuck')
+  const innocents = [uid('innocent'), uid('innocent')]
+  const stuck = pool.run(stuckId, { name: 'ignoreAbort', signal: controller.signal })
+  const others = innocents.map((id) => pool.run({ id, ms: 200 }, { name: 'announced' }))
+  await Promise.all([stuckId, ...innocents].map((id) => events.next((m) => m.started === id)))
+  const exited = nextEvent(pool, 'workerExit')
+  controller.abort()
+  await t.throwsAsync(stuck, { name: 'AbortError' })
+  await exited
+  t.deepEqual(await Promise.all(others), innocents)
+  // Each innocent ran again on the new worker.
+  for (const id of innocents) t.is(events.seen.filter((m) => m.started === id).length, 2)
+  await pool.close()
+})
+
+test('aborting after settling does nothing; one signal for many tasks aborts them all', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, maxThreads: 1, concurrentTasksPerWorker: 2, abortGracePeriod: 30 })
+  const controller = new AbortController()
+  t.is(await pool.run({ a: 1, b: 1 }, { name: 'add', signal: controller.signal }), 2)
+  const ids = [uid('shared'), uid('shared'), uid('shared')]
+  const runs = ids.map((id) => pool.run(id, { name: 'waitForAbort', signal: controller.signal }))
+  await Promise.all(ids.slice(0, 2).map((id) => events.next((m) => m.started === id)))
+  controller.abort()
+  for (const run of runs) await t.throwsAsync(run, { name: 'AbortError' })
+  t.is(await pool.run({ a: 2, b: 2 }, { name: 'add' }), 4)
+  await pool.close()
+})
