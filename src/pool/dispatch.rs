@@ -429,4 +429,144 @@ mod tests {
     assert_eq!(d.queue_size(), 0);
     assert!(d.complete(w, running).is_some());
   }
+
+  /// Where the model says each task is: in the dispatch (queued or with a worker) until
+  /// it ends, exactly once.
+  fn check(d: &Dispatch, submitted: &[TaskId], ended: &HashMap<TaskId, u32>) {
+    let mut places: HashMap<TaskId, u32> = HashMap::new();
+    for job in &d.queue {
+      *places.entry(job.id).or_default() += 1;
+    }
+    for w in d.workers.values() {
+      assert!(w.running.len() <= w.capacity);
+      assert!(
+        w.ready || w.running.is_empty(),
+        "a worker that is not ready has tasks"
+      );
+      for (id, running) in &w.running {
+        *places.entry(*id).or_default() += 1;
+        let in_inbox = w
+          .inbox
+          .iter()
+          .any(|m| matches!(m, Message::Run(t, _) if t == id));
+        assert_eq!(
+          in_inbox,
+          running.started.is_none(),
+          "task {id}: inbox and start disagree"
+        );
+      }
+      if !d.queue.is_empty() {
+        assert!(!w.has_room(), "a task waits while a ready worker has room");
+      }
+    }
+    for id in submitted {
+      let ends = ended.get(id).copied().unwrap_or(0);
+      assert!(ends <= 1, "task {id} ended {ends} times");
+      assert_eq!(
+        places.get(id).copied().unwrap_or(0),
+        1 - ends,
+        "task {id}: wrong number of places"
+      );
+    }
+  }
+
+  fn end(ended: &mut HashMap<TaskId, u32>, task: TaskId) {
+    *ended.entry(task).or_default() += 1;
+  }
+
+  #[test]
+  fn random_operations_keep_each_task_in_one_place_until_it_ends_once() {
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move |n: usize| {
+      seed ^= seed << 13;
+      seed ^= seed >> 7;
+      seed ^= seed << 17;
+      (seed % n as u64) as usize
+    };
+    for _ in 0..300 {
+      let mut d = Dispatch::new(1 + next(6));
+      let mut submitted = Vec::new();
+      let mut ended: HashMap<TaskId, u32> = HashMap::new();
+      let mut aborted = Vec::new();
+      for _ in 0..150 {
+        let mut workers: Vec<WorkerId> = d.workers.keys().copied().collect();
+        workers.sort_unstable();
+        let worker = (!workers.is_empty()).then(|| workers[next(workers.len())]);
+        match next(10) {
+          0 => {
+            d.add_worker(1 + next(3));
+          }
+          1 => {
+            if let Some(w) = worker {
+              d.ready(w);
+            }
+          }
+          2 | 3 => {
+            let room = d.workers.values().any(Worker::has_room);
+            let full = d.queue.len() >= d.max_queue;
+            match d.submit(payload(0)) {
+              Some(id) => submitted.push(id),
+              None => assert!(!room && full, "refused with room or queue space"),
+            }
+          }
+          4 => {
+            if let Some(w) = worker {
+              d.take(w);
+            }
+          }
+          5 => {
+            let started: Vec<(WorkerId, TaskId)> = d
+              .workers
+              .iter()
+              .flat_map(|(w, s)| {
+                s.running
+                  .iter()
+                  .filter(|(_, r)| r.started.is_some())
+                  .map(|(t, _)| (*w, *t))
+              })
+              .collect();
+            if !started.is_empty() {
+              let (w, task) = started[next(started.len())];
+              assert!(d.complete(w, task).is_some());
+              end(&mut ended, task);
+              assert!(d.complete(w, task).is_none(), "completed twice");
+            }
+          }
+          6 => {
+            if !submitted.is_empty() {
+              let task = submitted[next(submitted.len())];
+              let done = ended.contains_key(&task);
+              match d.abort(task) {
+                Abort::Unknown => assert!(done, "task {task} unknown before it ended"),
+                Abort::Dequeued => end(&mut ended, task),
+                // The worker finishes it or dies with it.
+                Abort::Running(_) => {
+                  assert!(!done);
+                  aborted.push(task);
+                }
+              }
+            }
+          }
+          7 => {
+            if let Some(w) = worker {
+              for task in d.remove_worker(w, next(2) == 0) {
+                end(&mut ended, task);
+              }
+            }
+          }
+          8 => {
+            for task in d.drain_queue() {
+              end(&mut ended, task);
+            }
+          }
+          _ => {
+            d.take_wakes();
+          }
+        }
+        check(&d, &submitted, &ended);
+        // An aborted task that had started never runs again.
+        assert!(d.queue.iter().all(|job| !aborted.contains(&job.id)));
+      }
+    }
+  }
 }
