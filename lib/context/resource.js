@@ -33,10 +33,13 @@ const resolved = Promise.resolve()
 // registry, and only the class may touch a resource's state.
 let list
 
-const collected = new FinalizationRegistry((asyncId) => {
+const collected = new FinalizationRegistry(unlist)
+
+/** Takes a listed resource's entry out of the registry. */
+function unlist(asyncId) {
   registry.remove(asyncId)
   queueFlush()
-})
+}
 
 function queueFlush() {
   if (flushQueued) return
@@ -93,16 +96,14 @@ class AsyncResource extends NodeAsyncResource {
       young[youngLength] = undefined
     } else if (state === LISTED) {
       collected.unregister(this)
-      registry.remove(this.asyncId())
-      queueFlush()
+      unlist(this.asyncId())
     }
     return super.emitDestroy()
   }
 
   runInAsyncScope(fn, thisArg, ...args) {
     if (carrier.enterResource !== undefined) carrier.enterResource(this, this.#frame)
-    // Without arguments, V8 drops the rest array altogether.
-    return args.length === 0 ? super.runInAsyncScope(fn, thisArg) : super.runInAsyncScope(fn, thisArg, ...args)
+    return super.runInAsyncScope(fn, thisArg, ...args)
   }
 
   /**
