@@ -42,25 +42,30 @@ test('close() on a closing pool keeps replacing crashed workers until the tasks 
 test('close({ force: true }) rejects the queued tasks; the running ones finish', async (t) => {
   const pool = new WorkerPool({ filename: TASKS, maxThreads: 1 })
   const id = 'force-running'
-  const running = pool.run({ id, ms: 500 }, { name: 'announced' })
+  const running = pool.run(id, { name: 'gated' })
   await events.next((m) => m.started === id)
   const queued = [outcome(delayed(pool, 'q1')), outcome(delayed(pool, 'q2'))]
   const viaCallback = new Promise((resolve) => pool.runTask({ a: 1, b: 2 }, resolve))
-  await pool.close({ force: true })
-  t.is(await running, id)
+  const closed = pool.close({ force: true })
   for (const task of queued) t.deepEqual(await task, { code: 'ERR_BATON_POOL_CLOSED' })
   t.is((await viaCallback).code, 'ERR_BATON_POOL_CLOSED')
+  // The running task finishes, then the pool closes.
+  events.release(id)
+  t.is(await running, id)
+  await closed
+  t.deepEqual(pool.threads, [])
 })
 
 test('close() then close({ force: true }): the queued tasks are rejected', async (t) => {
   const pool = new WorkerPool({ filename: TASKS, maxThreads: 1 })
   const id = 'force-later'
-  const running = pool.run({ id, ms: 500 }, { name: 'announced' })
+  const running = pool.run(id, { name: 'gated' })
   await events.next((m) => m.started === id)
   const queued = outcome(delayed(pool, 'q'))
   const closed = pool.close()
   t.is(pool.close({ force: true }), closed)
-  t.is((await queued).code, 'ERR_BATON_POOL_CLOSED')
+  t.deepEqual(await queued, { code: 'ERR_BATON_POOL_CLOSED' })
+  events.release(id)
   t.is(await running, id)
   await closed
 })
@@ -72,7 +77,7 @@ test('destroy() rejects queued and running tasks with ERR_BATON_POOL_CLOSED', as
   await events.next((m) => m.started === id)
   const queued = outcome(delayed(pool, 'q'))
   await pool.destroy()
-  for (const task of [...running, queued]) t.is((await task).code, 'ERR_BATON_POOL_CLOSED')
+  for (const task of [...running, queued]) t.deepEqual(await task, { code: 'ERR_BATON_POOL_CLOSED' })
   t.is(pool.threads.length, 0)
   await t.throwsAsync(delayed(pool, 'after'), { code: 'ERR_BATON_POOL_CLOSED' })
 })
