@@ -35,7 +35,7 @@ test('an already-aborted signal rejects at once, without running the task', asyn
 test('a queued task leaves the queue when aborted', async (t) => {
   const pool = new WorkerPool({ filename: TASKS, maxThreads: 1 })
   const busyId = uid('busy')
-  const busy = pool.run({ id: busyId, ms: 100 }, { name: 'announced' })
+  const busy = pool.run(busyId, { name: 'gated' })
   await events.next((m) => m.started === busyId)
   const controller = new AbortController()
   const id = uid('queued')
@@ -45,13 +45,14 @@ test('a queued task leaves the queue when aborted', async (t) => {
   controller.abort('reason string')
   assertAbortError(t, await t.throwsAsync(queued), 'reason string')
   t.is(pool.queueSize, 1)
+  events.release(busyId)
   await Promise.all([busy, after])
   t.false(events.seen.some((m) => m.started === id))
   await pool.close()
 })
 
 test("a running task's handler gets an AbortSignal that fires; its worker stays", async (t) => {
-  const pool = new WorkerPool({ filename: TASKS, maxThreads: 1, abortGracePeriod: 400 })
+  const pool = new WorkerPool({ filename: TASKS, maxThreads: 1, abortGracePeriod: 1000 })
   const exits = []
   pool.on('workerExit', () => exits.push(1))
   const controller = new AbortController()
@@ -65,7 +66,7 @@ test("a running task's handler gets an AbortSignal that fires; its worker stays"
   t.true(heard.isSignal)
   t.is(heard.reason, 'AbortError')
   // Past the grace period: the handler finished, so its worker was left alone.
-  await sleep(600)
+  await sleep(1300)
   t.deepEqual(exits, [])
   t.is(await pool.run({ a: 1, b: 2 }, { name: 'add' }), 3)
   await pool.close()

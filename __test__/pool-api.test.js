@@ -4,7 +4,7 @@ const test = require('ava')
 const { join } = require('node:path')
 const { pathToFileURL } = require('node:url')
 const { WorkerPool } = require('..')
-const { TASKS, fixtures } = require('./pool-helpers')
+const { TASKS, fixtures, listen } = require('./pool-helpers')
 
 const typeStripping = Boolean(process.features.typescript) || Number(process.versions.node.split('.')[0]) >= 22
 
@@ -64,22 +64,28 @@ if (typeStripping) {
 }
 
 test('maxQueue: tasks beyond it fail with ERR_BATON_QUEUE_FULL; "auto" is maxThreads squared', async (t) => {
-  const pool = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 1, maxQueue: 2 })
-  // No worker is ready yet: every task waits in the queue.
-  const accepted = [pool.run({ value: 1, ms: 5 }, { name: 'delayed' }), pool.run({ value: 2, ms: 5 }, { name: 'delayed' })]
-  const refused = await t.throwsAsync(pool.run({ value: 3, ms: 5 }, { name: 'delayed' }), { code: 'ERR_BATON_QUEUE_FULL' })
-  t.regex(refused.message, /maxQueue: 2/)
-  const viaCallback = await new Promise((resolve) => pool.runTask({ value: 4, ms: 5 }, resolve))
-  t.is(viaCallback.code, 'ERR_BATON_QUEUE_FULL')
-  t.deepEqual(await Promise.all(accepted), [1, 2])
-  await pool.close()
-
-  const auto = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 2, maxQueue: 'auto' })
-  const queued = Array.from({ length: 4 }, (_, i) => auto.run({ value: i, ms: 1 }, { name: 'delayed' }))
-  t.is(auto.queueSize, 4)
-  await t.throwsAsync(auto.run({ value: 5, ms: 1 }, { name: 'delayed' }), { code: 'ERR_BATON_QUEUE_FULL' })
-  t.deepEqual(await Promise.all(queued), [0, 1, 2, 3])
-  await auto.close()
+  const events = listen()
+  t.teardown(events.close)
+  for (const [maxThreads, maxQueue, queueSize] of [
+    [1, 2, 2],
+    [2, 'auto', 4],
+  ]) {
+    const pool = new WorkerPool({ filename: TASKS, minThreads: maxThreads, maxThreads, maxQueue })
+    // Every worker busy until released: what follows waits in the queue.
+    const gates = Array.from({ length: maxThreads }, (_, i) => `${maxQueue}-gate-${i}`)
+    const gated = gates.map((id) => pool.run(id, { name: 'gated' }))
+    await Promise.all(gates.map((id) => events.next((m) => m.started === id)))
+    const accepted = Array.from({ length: queueSize }, (_, i) => pool.run({ a: i, b: 0 }, { name: 'add' }))
+    t.is(pool.queueSize, queueSize)
+    const refused = await t.throwsAsync(pool.run({ a: 0, b: 0 }, { name: 'add' }), { code: 'ERR_BATON_QUEUE_FULL' })
+    t.regex(refused.message, new RegExp(`maxQueue: ${queueSize}`))
+    const viaCallback = await new Promise((resolve) => pool.runTask({ a: 0, b: 0 }, resolve))
+    t.is(viaCallback.code, 'ERR_BATON_QUEUE_FULL')
+    for (const id of gates) events.release(id)
+    t.deepEqual(await Promise.all(gated), gates)
+    t.deepEqual(await Promise.all(accepted), Array.from({ length: queueSize }, (_, i) => i))
+    await pool.close()
+  }
 })
 
 test('minThreads, maxThreads, and shrinking back to minThreads after idleTimeout', async (t) => {
@@ -110,9 +116,8 @@ test('concurrentTasksPerWorker: one worker runs several async tasks at once', as
   )
   t.deepEqual(results, [0, 1, 2, 3])
   t.is(threads.size, 1)
-  // All four started before the first finished: the queue never held them.
+  // The ready worker takes all four at once: none waits in the queue.
   const again = Array.from({ length: 4 }, (_, i) => pool.run({ value: i, ms: 30 }, { name: 'delayed' }))
-  await new Promise((resolve) => setTimeout(resolve, 10))
   t.is(pool.queueSize, 0)
   await Promise.all(again)
   await pool.close()
