@@ -155,6 +155,18 @@ test('wrong option and argument types fail at once with Node codes', (t) => {
   pool.destroy()
 })
 
+test('options that Worker refuses: at construction, or as ERR_BATON_WORKER_INIT for tasks when no worker starts with the pool', async (t) => {
+  const execArgv = ['--no-such-flag-for-baton']
+  t.throws(() => new WorkerPool({ filename: TASKS, minThreads: 1, execArgv }), { code: 'ERR_WORKER_INVALID_EXEC_ARGV' })
+  const lazy = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 1, execArgv })
+  const error = await t.throwsAsync(lazy.run({ a: 1, b: 2 }, { name: 'add' }), { code: 'ERR_BATON_WORKER_INIT' })
+  t.is(error.cause.code, 'ERR_WORKER_INVALID_EXEC_ARGV')
+  const viaCallback = await new Promise((resolve) => lazy.runTask({ a: 1, b: 2 }, resolve))
+  t.is(viaCallback.code, 'ERR_BATON_WORKER_INIT')
+  t.is(lazy.queueSize, 0)
+  await lazy.close()
+})
+
 test('transferList: the buffer moves to the worker and is detached here', async (t) => {
   const pool = new WorkerPool({ filename: TASKS, maxThreads: 1 })
   const bytes = new Uint8Array([1, 2, 3])
@@ -162,4 +174,11 @@ test('transferList: the buffer moves to the worker and is detached here', async 
   t.deepEqual([...echoed], [1, 2, 3])
   t.is(bytes.byteLength, 0)
   await pool.close()
+  // A task refused (the pool is closed, the queue is full) leaves its buffers alone.
+  const kept = new Uint8Array([4])
+  await t.throwsAsync(pool.run(kept, { name: 'echo', transferList: [kept.buffer] }), { code: 'ERR_BATON_POOL_CLOSED' })
+  const full = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 1, maxQueue: 0 })
+  await t.throwsAsync(full.run(kept, { name: 'echo', transferList: [kept] }), { code: 'ERR_BATON_QUEUE_FULL' })
+  t.is(kept.byteLength, 1)
+  await full.close()
 })

@@ -3,7 +3,7 @@
 const test = require('ava')
 const { join } = require('node:path')
 const { WorkerPool } = require('..')
-const { TASKS, fixtures } = require('./pool-helpers')
+const { TASKS, fixtures, listen } = require('./pool-helpers')
 
 const run = (pool, name, task) => pool.run(task, { name })
 
@@ -77,6 +77,17 @@ test('an uncloneable return value rejects with a DataCloneError; an uncloneable 
   t.is(await run(pool, 'add', { a: 1, b: 2 }), 3)
 })
 
+test('a thrown value or cause that cannot be cloned arrives as the DataCloneError that says why', async (t) => {
+  const thrown = await run(pool, 'throwUncloneable').catch((e) => e)
+  t.true(thrown instanceof DOMException)
+  t.is(thrown.name, 'DataCloneError')
+  const withCause = await t.throwsAsync(run(pool, 'uncloneableCause'))
+  t.is(withCause.message, 'with an uncloneable cause')
+  t.is(withCause.cause.name, 'DataCloneError')
+  t.regex(withCause.cause.message, /Symbol\(cause\) could not be cloned/)
+  t.is(await run(pool, 'add', { a: 2, b: 3 }), 5)
+})
+
 test('an unknown task name rejects with ERR_BATON_TASK_NOT_FOUND', async (t) => {
   const error = await t.throwsAsync(run(pool, 'nope'), { code: 'ERR_BATON_TASK_NOT_FOUND' })
   t.regex(error.message, /'nope'/)
@@ -98,6 +109,19 @@ test('process.exit(3) in a task rejects exactly that task; the worker is replace
   t.deepEqual(await Promise.all(queued), [0, 1, 2, 3, 4])
   t.deepEqual(exits, [3])
   t.is(crashing.threads.length, 1)
+  await crashing.close()
+})
+
+test('a task waiting in the inbox of a worker that exits was not started: it runs on the replacement', async (t) => {
+  const events = listen()
+  t.teardown(events.close)
+  const crashing = new WorkerPool({ filename: TASKS, maxThreads: 1, concurrentTasksPerWorker: 2 })
+  const exiting = run(crashing, 'busyThenExit', { id: 'busy-exit', ms: 150 })
+  await events.next((m) => m.started === 'busy-exit')
+  // The worker's thread is busy: this task reaches its inbox, not its JavaScript.
+  const waiting = run(crashing, 'add', { a: 40, b: 2 })
+  t.is((await t.throwsAsync(exiting)).code, 'ERR_BATON_WORKER_EXITED')
+  t.is(await waiting, 42)
   await crashing.close()
 })
 

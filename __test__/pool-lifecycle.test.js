@@ -82,6 +82,19 @@ test('destroy() rejects queued and running tasks with ERR_BATON_POOL_CLOSED', as
   await t.throwsAsync(delayed(pool, 'after'), { code: 'ERR_BATON_POOL_CLOSED' })
 })
 
+test('destroy() also rejects tasks that were handed to a worker that never took them', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, maxThreads: 1, concurrentTasksPerWorker: 2 })
+  const id = 'destroyed-spinning'
+  const spinning = outcome(pool.run(id, { name: 'spin' }))
+  await events.next((m) => m.started === id)
+  // The worker's thread spins: this task sits in its inbox.
+  const handed = outcome(pool.run({ a: 1, b: 2 }, { name: 'add' }))
+  t.is(pool.queueSize, 0)
+  await pool.destroy()
+  t.deepEqual(await spinning, { code: 'ERR_BATON_POOL_CLOSED' })
+  t.deepEqual(await handed, { code: 'ERR_BATON_POOL_CLOSED' })
+})
+
 test('run and runTask after close fail with ERR_BATON_POOL_CLOSED, the callback asynchronously', async (t) => {
   const pool = new WorkerPool({ filename: TASKS, maxThreads: 1 })
   await pool.close()

@@ -108,7 +108,14 @@ class WorkerPool extends EventEmitterAsyncResource {
     this.#options = normalized
     this.#capacity = normalized.maxThreads * normalized.concurrentTasksPerWorker
     this.#core = new binding.PoolCore((batch) => this.#onSettled(batch), normalized.maxQueue)
-    for (let i = 0; i < normalized.minThreads; i++) this.#startWorker()
+    for (let i = 0; i < normalized.minThreads; i++) {
+      // Options that Worker itself refuses (an unknown execArgv flag, say) fail here.
+      if (!this.#startWorker()) {
+        this.#core.close()
+        this.emitDestroy()
+        throw this.#initError
+      }
+    }
   }
 
   /** Runs `task` in a worker; the Promise settles in the caller's context. */
@@ -140,11 +147,12 @@ class WorkerPool extends EventEmitterAsyncResource {
     } catch (error) {
       return fail(error)
     }
-    if (transferList !== undefined) detach(transferList)
     const id = this.#core.submit(payload)
     if (id === 0) {
       return fail(nodeError(Error, 'ERR_BATON_QUEUE_FULL', `The WorkerPool's queue is full (maxQueue: ${this.#options.maxQueue})`))
     }
+    // Only a task the pool took moves its buffers.
+    if (transferList !== undefined) detach(transferList)
     const entry = new PoolTask(this.asyncId, callback, resolve, reject, signal)
     if (this.#tasks.size === 0) this.#busy()
     this.#tasks.set(id, entry)
@@ -189,12 +197,21 @@ class WorkerPool extends EventEmitterAsyncResource {
     timer.unref()
   }
 
+  /** False when Worker refuses to start: an init failure, like a module that cannot load. */
   #startWorker() {
     const { filename, name, concurrentTasksPerWorker, workerOptions } = this.#options
     const id = this.#core.addWorker(concurrentTasksPerWorker)
     setEnvironmentData(CONFIG, { pool: this.#core.id, worker: id, filename, name })
-    const worker = new Worker(WORKER_MAIN, workerOptions)
-    setEnvironmentData(CONFIG, undefined)
+    let worker
+    try {
+      worker = new Worker(WORKER_MAIN, workerOptions)
+    } catch (error) {
+      this.#core.workerExited(id, false)
+      this.#failInit(error)
+      return false
+    } finally {
+      setEnvironmentData(CONFIG, undefined)
+    }
     const record = { id, worker, ready: false, error: undefined, ended: false, forAbort: false }
     this.#workers.set(id, record)
     this.#starting++
@@ -214,6 +231,16 @@ class WorkerPool extends EventEmitterAsyncResource {
     // After the 'message' listener: adding one refs the worker's port again.
     worker.unref()
     this.emit('workerCreate', worker)
+    return true
+  }
+
+  /** The workers cannot start: what waits would fail the same way in every new one. */
+  #failInit(cause) {
+    this.#initError = cause
+    const error = nodeError(Error, 'ERR_BATON_WORKER_INIT', `A worker could not load ${this.#options.filename}: ${cause.message}`, { cause })
+    const queued = this.#core.drainQueue()
+    for (const id of queued) this.#fail(id, this.#tasks.get(id), error)
+    if (queued.length > 0) this.#afterSettle()
   }
 
   #onExit(record, code) {
@@ -227,14 +254,11 @@ class WorkerPool extends EventEmitterAsyncResource {
       if (entry === undefined) continue
       this.#fail(id, entry, this.#state === DESTROYING ? poolClosed() : workerExited(code, record.error))
     }
+    // Tasks the worker had not started went back to the queue, where no worker of a
+    // destroyed pool will take them.
+    if (this.#state === DESTROYING) this.#rejectQueued()
     // An error before the worker attached: its task module failed to load.
-    const initError = record.ready ? undefined : record.error
-    if (initError !== undefined) {
-      // The module cannot load: what waits would fail the same way in every new worker.
-      this.#initError = initError
-      const error = nodeError(Error, 'ERR_BATON_WORKER_INIT', `A worker could not load ${this.#options.filename}: ${initError.message}`, { cause: initError })
-      for (const id of this.#core.drainQueue()) this.#fail(id, this.#tasks.get(id), error)
-    }
+    if (!record.ready && record.error !== undefined) this.#failInit(record.error)
     // A crash with no task to reject (a timer's exception after its task settled, say) is
     // reported on the pool, as Node reports a Worker's: not lost.
     if (record.ready && !record.ended && record.error !== undefined && ended.length === 0) this.emit('error', record.error)

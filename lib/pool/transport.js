@@ -69,8 +69,9 @@ function encodeValue(value) {
 function encodeThrown(thrown) {
   try {
     return serialize([THREW, encodeError(thrown)])
-  } catch (error) {
-    // An own property that cannot be cloned: keep what always can.
+  } catch {
+    // Something in it cannot be cloned: keep what always can. Never throws, or the
+    // task would be lost inside the worker.
     return serialize([THREW, encodeError(thrown, false)])
   }
 }
@@ -84,8 +85,17 @@ function decodeOutcome(payload) {
 
 const builtins = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError, DOMException }
 
+/**
+ * `withProperties` false: only what always clones. Own properties are left out, and a
+ * thrown value or cause that cannot be cloned is replaced by the DataCloneError that
+ * says why.
+ */
 function encodeError(error, withProperties = true) {
-  if (!(error instanceof Error)) return { thrown: error }
+  if (!(error instanceof Error)) {
+    const problem = withProperties ? undefined : cloneProblem(error)
+    if (problem === undefined) return { thrown: error }
+    error = problem
+  }
   const properties = withProperties ? { ...error } : undefined
   if (properties !== undefined) delete properties.cause
   const encoded = {
@@ -98,6 +108,14 @@ function encodeError(error, withProperties = true) {
   }
   if ('cause' in error) encoded.cause = encodeError(error.cause, withProperties)
   return encoded
+}
+
+function cloneProblem(value) {
+  try {
+    serialize(value)
+  } catch (error) {
+    return cloneError(error)
+  }
 }
 
 /** The nearest built-in class of `error`: a custom class arrives as that class. */

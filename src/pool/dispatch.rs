@@ -182,6 +182,23 @@ impl Dispatch {
     messages
   }
 
+  /// Puts back messages `take` handed out that never reached the worker's JavaScript,
+  /// ahead of what came since: their tasks count as not started.
+  pub fn untake(&mut self, worker: WorkerId, mut messages: Vec<Message>) {
+    let Some(w) = self.workers.get_mut(&worker) else {
+      return;
+    };
+    for message in &messages {
+      if let Message::Run(id, _) = message {
+        if let Some(running) = w.running.get_mut(id) {
+          running.started = None;
+        }
+      }
+    }
+    messages.append(&mut w.inbox);
+    w.inbox = messages;
+  }
+
   /// `worker` finished `task`; it gets the next queued task if any. `None` if the task
   /// was not running there (the worker was removed, say).
   pub fn complete(&mut self, worker: WorkerId, task: TaskId) -> Option<Timing> {
@@ -234,7 +251,7 @@ impl Dispatch {
 
   /// Removes a worker that exited. Tasks it had not started go back to the front of the
   /// queue; started ones go back too when `requeue_started` (the pool ended the worker
-  /// itself, for another task's abort), except aborted ones. Returns the tasks that
+  /// itself, for another task's abort); aborted ones never do. Returns the tasks that
   /// ended with the worker; the queue is then handed to workers with room.
   pub fn remove_worker(&mut self, worker: WorkerId, requeue_started: bool) -> Vec<TaskId> {
     let Some(w) = self.workers.remove(&worker) else {
@@ -244,7 +261,8 @@ impl Dispatch {
     let mut ended = Vec::new();
     let mut back: Vec<Job> = Vec::new();
     for running in w.running.into_values() {
-      if running.started.is_none() || (requeue_started && !running.aborted) {
+      // An aborted task is settled already: it never goes back.
+      if !running.aborted && (running.started.is_none() || requeue_started) {
         back.push(running.job);
       } else {
         ended.push(running.job.id);
@@ -405,6 +423,28 @@ mod tests {
   }
 
   #[test]
+  fn untaken_tasks_are_not_started_and_go_back_when_their_worker_dies() {
+    let mut d = Dispatch::new(100);
+    let w = d.add_worker(3);
+    d.ready(w);
+    let started = d.submit(payload(1)).unwrap();
+    d.take(w);
+    let untaken = d.submit(payload(2)).unwrap();
+    let later = d.submit(payload(3)).unwrap();
+    let messages = d.take(w);
+    assert_eq!(run_ids(&messages), vec![untaken, later]);
+    assert_eq!(d.abort(later), Abort::Running(w));
+    d.untake(w, messages);
+    assert_eq!(d.running_on(untaken), None);
+    // The started task ends with the worker, the aborted one too; the untaken one waits.
+    assert_eq!(d.remove_worker(w, false), vec![started, later]);
+    assert_eq!(d.queue_size(), 1);
+    let v = d.add_worker(1);
+    d.ready(v);
+    assert_eq!(run_ids(&d.take(v)), vec![untaken]);
+  }
+
+  #[test]
   fn timing_counts_wait_until_taken_and_run_until_complete() {
     let mut d = Dispatch::new(100);
     let w = d.add_worker(1);
@@ -492,7 +532,7 @@ mod tests {
         let mut workers: Vec<WorkerId> = d.workers.keys().copied().collect();
         workers.sort_unstable();
         let worker = (!workers.is_empty()).then(|| workers[next(workers.len())]);
-        match next(10) {
+        match next(11) {
           0 => {
             d.add_worker(1 + next(3));
           }
@@ -557,6 +597,18 @@ mod tests {
           8 => {
             for task in d.drain_queue() {
               end(&mut ended, task);
+            }
+          }
+          9 => {
+            // A delivery that failed: taken, maybe aborted meanwhile, put back.
+            if let Some(w) = worker {
+              let messages = d.take(w);
+              if let Some(task) = run_ids(&messages).first().copied().filter(|_| next(2) == 0) {
+                if let Abort::Running(_) = d.abort(task) {
+                  aborted.push(task);
+                }
+              }
+              d.untake(w, messages);
             }
           }
           _ => {

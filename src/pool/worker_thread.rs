@@ -41,7 +41,15 @@ impl PoolWorker {
       if messages.is_empty() {
         return Ok(());
       }
-      let batch = to_js(env, &messages)?;
+      // A wake-up still pending when the thread is terminated runs while its JS cannot:
+      // the tasks never reached it, and go back for another worker.
+      let batch = match to_js(env, &messages) {
+        Ok(batch) => batch,
+        Err(e) => {
+          shared.with(|d| d.untake(worker, messages));
+          return Err(e);
+        }
+      };
       let mut result = ptr::null_mut();
       let receiver = undefined(env)?;
       check(unsafe {
