@@ -88,6 +88,10 @@ test('a thrown value or cause that cannot be cloned arrives as the DataCloneErro
   t.is(await run(pool, 'add', { a: 2, b: 3 }), 5)
 })
 
+test('a result whose then getter throws rejects with that error', async (t) => {
+  await t.throwsAsync(run(pool, 'badThenable'), { message: 'then getter' })
+})
+
 test('an unknown task name rejects with ERR_BATON_TASK_NOT_FOUND', async (t) => {
   const error = await t.throwsAsync(run(pool, 'nope'), { code: 'ERR_BATON_TASK_NOT_FOUND' })
   t.regex(error.message, /'nope'/)

@@ -28,13 +28,14 @@ function handlerFor(name = defaultName) {
 function start(id, payload) {
   const controller = new AbortController()
   let result
+  // Nothing may escape: this runs inside the core's call, where a throw would lose the task.
   try {
     const [task, name, stores] = transport.decodeTask(payload)
     result = workers.runWith(stores, handlerFor(name), task, controller.signal)
+    if (typeof result?.then !== 'function') return transport.encodeValue(result)
   } catch (error) {
     return transport.encodeThrown(error)
   }
-  if (typeof result?.then !== 'function') return transport.encodeValue(result)
   controllers.set(id, controller)
   Promise.resolve(result).then(
     (value) => finishLater(id, transport.encodeValue(value)),
