@@ -3,7 +3,7 @@
 const test = require('ava')
 const { Worker } = require('node:worker_threads')
 const { WorkerPool } = require('..')
-const { TASKS, nextEvent } = require('./pool-helpers')
+const { TASKS, nextEvent, runScript } = require('./pool-helpers')
 
 test('workerCreate and workerExit carry the Worker; threads lists the live ones', async (t) => {
   const pool = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 2 })
@@ -80,4 +80,13 @@ test('completed, queueSize, utilization and the runTime/waitTime histograms', as
   // Nanoseconds: the 15 ms tasks ran for at least 15 ms.
   t.true(pool.runTime.max >= 15e6)
   await pool.close()
+})
+
+test("a listener's throw is an uncaught exception; the pool's bookkeeping is not cut short", async (t) => {
+  const report = JSON.parse(await runScript('throwing-listeners.js'))
+  t.deepEqual(report, {
+    outcomes: ['ERR_BATON_WORKER_EXITED', 2, 4],
+    after: 42,
+    uncaught: ['from drain', 'from needsDrain', 'from workerCreate', 'from workerExit'],
+  })
 })

@@ -163,7 +163,20 @@ class WorkerPool extends EventEmitterAsyncResource {
     if (this.#workers.size < this.#options.maxThreads) this.#grow()
     if (!this.#needsDrain && this.#tasks.size > this.#capacity) {
       this.#needsDrain = true
-      this.emit('needsDrain')
+      this.#notify('needsDrain')
+    }
+  }
+
+  /**
+   * Emits `event` from the middle of the pool's bookkeeping: a listener's throw is
+   * raised as an uncaught exception once that is done, not inside it (where it would
+   * leave tasks unsettled or a worker unreplaced, or be swallowed by N-API).
+   */
+  #notify(event, ...args) {
+    try {
+      this.emit(event, ...args)
+    } catch (error) {
+      process.nextTick(rethrow, error)
     }
   }
 
@@ -230,7 +243,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     // An idle pool must not keep the process alive; pending tasks do (the core's ref).
     // After the 'message' listener: adding one refs the worker's port again.
     worker.unref()
-    this.emit('workerCreate', worker)
+    this.#notify('workerCreate', worker)
     return true
   }
 
@@ -261,8 +274,8 @@ class WorkerPool extends EventEmitterAsyncResource {
     if (!record.ready && record.error !== undefined) this.#failInit(record.error)
     // A crash with no task to reject (a timer's exception after its task settled, say) is
     // reported on the pool, as Node reports a Worker's: not lost.
-    if (record.ready && !record.ended && record.error !== undefined && ended.length === 0) this.emit('error', record.error)
-    this.emit('workerExit', record.worker, code)
+    if (record.ready && !record.ended && record.error !== undefined && ended.length === 0) this.#notify('error', record.error)
+    this.#notify('workerExit', record.worker, code)
     // A replacement: while the pool is open, and while a closing pool still has tasks.
     if (this.#state === OPEN || (this.#state === CLOSING && this.#tasks.size > 0)) {
       if (this.#initError === undefined && this.#workers.size < this.#options.minThreads) this.#startWorker()
@@ -307,7 +320,7 @@ class WorkerPool extends EventEmitterAsyncResource {
   #afterSettle() {
     if (this.#needsDrain && this.#tasks.size <= this.#capacity) {
       this.#needsDrain = false
-      this.emit('drain')
+      this.#notify('drain')
     }
     if (this.#tasks.size > 0) return
     this.#core.setRef(false)
