@@ -1,7 +1,7 @@
 import test from 'ava'
 import { createRequire } from 'node:module'
 import { AsyncLocalStorage as NodeAsyncLocalStorage } from 'node:async_hooks'
-import baton, { AsyncContext, AsyncLocalStorage, AsyncResource, EventEmitterAsyncResource, failingTask, fibonacci, performAsyncTask, resources } from 'baton'
+import baton, { AsyncContext, AsyncLocalStorage, AsyncResource, EventEmitterAsyncResource, WorkerPool, failingTask, fibonacci, performAsyncTask, resources } from 'baton'
 
 const require = createRequire(import.meta.url)
 
@@ -15,12 +15,14 @@ test('the ESM entry exports the very functions of the CommonJS entry', (t) => {
   t.is(EventEmitterAsyncResource, cjs.EventEmitterAsyncResource)
   t.is(AsyncContext, cjs.AsyncContext)
   t.is(resources, cjs.resources)
+  t.is(WorkerPool, cjs.WorkerPool)
   t.is(baton, cjs)
   t.deepEqual(Object.keys(baton).sort(), [
     'AsyncContext',
     'AsyncLocalStorage',
     'AsyncResource',
     'EventEmitterAsyncResource',
+    'WorkerPool',
     'failingTask',
     'fibonacci',
     'performAsyncTask',

@@ -50,12 +50,16 @@ test('chaos: thousands of tasks while workers die; each settles once, in its own
 
   let killing = true
   let kills = 0
+  const killed = new WeakSet()
   const killer = (async () => {
     while (killing) {
       await sleep(20 + rand() * 60)
-      const threads = pool.threads
+      // Each worker once: every terminate() call adds an 'exit' listener.
+      const threads = pool.threads.filter((worker) => !killed.has(worker))
       if (threads.length === 0) continue
-      threads[Math.floor(rand() * threads.length)].terminate()
+      const victim = threads[Math.floor(rand() * threads.length)]
+      killed.add(victim)
+      victim.terminate()
       kills++
     }
   })()
