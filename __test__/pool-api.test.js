@@ -88,6 +88,19 @@ test('maxQueue: tasks beyond it fail with ERR_BATON_QUEUE_FULL; "auto" is maxThr
   }
 })
 
+test('maxQueue 0: nothing waits; a refused task starts a worker for the tasks to come', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 1, maxQueue: 0 })
+  await t.throwsAsync(pool.run({ a: 1, b: 1 }, { name: 'add' }), { code: 'ERR_BATON_QUEUE_FULL' })
+  t.is(pool.threads.length, 1)
+  // Refused until that worker is ready, then taken straight to it.
+  const retry = (error) => (error.code === 'ERR_BATON_QUEUE_FULL' ? new Promise((resolve) => setTimeout(resolve, 10)) : Promise.reject(error))
+  let value
+  while (value === undefined) value = await pool.run({ a: 1, b: 2 }, { name: 'add' }).catch(retry)
+  t.is(value, 3)
+  t.is(pool.threads.length, 1)
+  await pool.close()
+})
+
 test('minThreads, maxThreads, and shrinking back to minThreads after idleTimeout', async (t) => {
   const pool = new WorkerPool({ filename: TASKS, minThreads: 1, maxThreads: 3, idleTimeout: 50 })
   t.is(pool.threads.length, 1)

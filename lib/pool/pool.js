@@ -149,6 +149,9 @@ class WorkerPool extends EventEmitterAsyncResource {
     }
     const id = this.#core.submit(payload)
     if (id === 0) {
+      // More demand than the workers take: with maxQueue 0 nothing ever waits, so this is
+      // the only moment to start one for the tasks to come.
+      if (this.#starting === 0 && this.#workers.size < this.#options.maxThreads && this.#initError === undefined) this.#startWorker()
       return fail(nodeError(Error, 'ERR_BATON_QUEUE_FULL', `The WorkerPool's queue is full (maxQueue: ${this.#options.maxQueue})`))
     }
     // Only a task the pool took moves its buffers.
