@@ -63,6 +63,42 @@ for (const [label, { AsyncLocalStorage, AsyncResource }] of implementations) {
     }))
   })
 
+  // Node has withScope() from 24.20 on; baton on every line.
+  if ('withScope' in AsyncLocalStorage.prototype) {
+    test(is('a scope outlives the run() it was opened in, and its dispose() puts back its own storage only'), (t) => {
+      const a = new AsyncLocalStorage()
+      const b = new AsyncLocalStorage()
+      b.run('b0', () => {
+        let scope
+        a.run('a1', () => {
+          scope = b.withScope('b1')
+          t.deepEqual([a.getStore(), b.getStore()], ['a1', 'b1'])
+        })
+        // The scope outlives a.run(): only a's own store was put back.
+        t.deepEqual([a.getStore(), b.getStore()], [undefined, 'b1'])
+        b.enterWith('b2')
+        scope.dispose()
+        t.deepEqual([a.getStore(), b.getStore()], [undefined, 'b0'])
+      })
+    })
+  }
+
+  test(is("an enterWith() of another storage inside run() lasts past it; run() restores its own store only"), (t) => {
+    const a = new AsyncLocalStorage()
+    const b = new AsyncLocalStorage()
+    b.run('b0', () => {
+      a.run('a0', () => {
+        a.run('a1', () => {
+          b.enterWith('b1')
+          a.enterWith('a2')
+        })
+        t.deepEqual([a.getStore(), b.getStore()], ['a0', 'b1'])
+      })
+      t.deepEqual([a.getStore(), b.getStore()], [undefined, 'b1'])
+    })
+    t.deepEqual([a.getStore(), b.getStore()], [undefined, undefined])
+  })
+
   test(is('1000 nested run() calls work and unwind'), (t) => {
     const als = new AsyncLocalStorage()
     const deep = (n) => (n === 0 ? als.getStore() : als.run(n, () => deep(n - 1)))

@@ -49,4 +49,13 @@ function valueIn(frame, storage) {
   return ABSENT
 }
 
-module.exports = { ABSENT, Frame, below, captures, push, valueIn }
+/**
+ * What a run() of `storage` leaves when something entered a new frame inside it
+ * (`enterWith`, `withScope`, `disable` of any storage): that stays, as on Node, and only
+ * `storage` gets back the value it had in `previous`.
+ */
+function restoreOwn(current, previous, storage) {
+  return push(current, storage, valueIn(previous, storage))
+}
+
+module.exports = { ABSENT, Frame, below, captures, push, restoreOwn, valueIn }

@@ -93,9 +93,9 @@ class AsyncLocalStorage {
 
   /** Enters `store` until the returned scope is disposed (`using scope = als.withScope(v)`). */
   withScope(store) {
-    const previous = carrier.getStore()
-    carrier.enterWith(push(previous, this, store))
-    return new RunScope(previous)
+    const frame = carrier.getStore()
+    carrier.enterWith(push(frame, this, store))
+    return new RunScope(this, valueIn(frame, this))
   }
 }
 
@@ -105,17 +105,20 @@ function currentValue(storage) {
 }
 
 class RunScope {
+  #storage
   #previous
   #disposed = false
 
-  constructor(previous) {
+  constructor(storage, previous) {
+    this.#storage = storage
     this.#previous = previous
   }
 
+  /** Puts back this storage's value only: other storages keep what they have now, as on Node. */
   dispose() {
     if (this.#disposed) return
     this.#disposed = true
-    carrier.enterWith(this.#previous)
+    carrier.enterWith(push(carrier.getStore(), this.#storage, this.#previous))
   }
 
   [Symbol.dispose]() {

@@ -5,7 +5,7 @@
 // is that Node AsyncLocalStorage itself, so reading it is one direct call.
 
 const { AsyncLocalStorage } = require('node:async_hooks')
-const { push } = require('../frame')
+const { push, restoreOwn } = require('../frame')
 
 const carrier = new AsyncLocalStorage()
 /**
@@ -14,11 +14,13 @@ const carrier = new AsyncLocalStorage()
  */
 carrier.runStorage = (storage, store, fn, args) => {
   const previous = carrier.getStore()
-  carrier.enterWith(push(previous, storage, store))
+  const frame = push(previous, storage, store)
+  carrier.enterWith(frame)
   try {
     return args.length === 0 ? fn() : fn(...args)
   } finally {
-    carrier.enterWith(previous)
+    const current = carrier.getStore()
+    carrier.enterWith(current === frame ? previous : restoreOwn(current, previous, storage))
   }
 }
 // runInAsyncScope() restores the resource's own frame by itself: nothing to put back.
