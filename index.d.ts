@@ -207,5 +207,7 @@ export class WorkerPool extends EventEmitterAsyncResource implements AsyncDispos
   on(event: 'workerCreate', listener: (worker: import('node:worker_threads').Worker) => void): this
   on(event: 'workerExit', listener: (worker: import('node:worker_threads').Worker, exitCode: number) => void): this
   on(event: 'drain' | 'needsDrain', listener: () => void): this
+  /** A worker crashed with no task to reject; unheard, it throws, as a `Worker`'s would. */
+  on(event: 'error', listener: (error: Error) => void): this
   on(event: string | symbol, listener: (...args: any[]) => void): this
 }

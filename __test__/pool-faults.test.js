@@ -64,6 +64,20 @@ test('a thrown non-Error value arrives as that value', async (t) => {
   }
 })
 
+test('runTask: a falsy thrown value reaches the callback wrapped, as util.callbackify does; others as they are', async (t) => {
+  const throwing = new WorkerPool({ filename: TASKS, name: 'throwValue', maxThreads: 1 })
+  t.teardown(() => throwing.destroy())
+  const settle = (value) => new Promise((resolve) => throwing.runTask(value, (...args) => resolve(args)))
+  for (const value of [null, undefined, 0, '', false]) {
+    const args = await settle(value)
+    t.is(args.length, 1)
+    t.is(args[0].code, 'ERR_FALSY_VALUE_REJECTION')
+    t.true(args[0] instanceof Error)
+    t.is(args[0].reason, value)
+  }
+  t.deepEqual(await settle('a string'), ['a string'])
+})
+
 test('an uncloneable return value rejects with a DataCloneError; an uncloneable own property is dropped', async (t) => {
   // As from postMessage and structuredClone: a DOMException.
   const error = await run(pool, 'uncloneable').catch((e) => e)

@@ -72,6 +72,7 @@ async function poolForms(): Promise<void> {
   const sum: number = await pool.run<number>({ a: 1, b: 2 }, { name: 'add', signal: AbortSignal.timeout(10) })
   new WorkerPool(2).runTask<number>({ a: 1, b: 2 }, (error, value) => void (error ?? value))
   pool.on('workerExit', (worker, code: number) => void [worker.threadId, code])
+  pool.on('error', (error: Error) => void error.message)
   const p50: number = pool.runTime.percentile(50)
   const handler: WorkerPoolHandler<{ a: number }, number> = (task, signal) => (signal.aborted ? 0 : task.a)
   const marked = new AsyncLocalStorage<string>({ name: 'tenant', cloneIntoWorkers: true })

@@ -51,10 +51,20 @@ class PoolTask extends AsyncResource {
 function callBack(callback, ok, result) {
   try {
     if (ok) callback(null, result)
-    else callback(result)
+    else callback(result || falsyThrown(result))
   } catch (thrown) {
     process.nextTick(rethrow, thrown)
   }
+}
+
+/**
+ * A task that threw `null`, `undefined` or another falsy value must not look like a
+ * success to `callback(err, result)`: wrapped as Node's util.callbackify does.
+ */
+function falsyThrown(reason) {
+  const error = nodeError(Error, 'ERR_FALSY_VALUE_REJECTION', 'The task failed with a falsy value')
+  error.reason = reason
+  return error
 }
 
 function rethrow(error) {
