@@ -11,13 +11,13 @@ const { nodeError } = require('../shared/errors')
 const { NOT_PLAIN, readValue, writeArray } = require('./wire')
 
 /**
- * A task: the value, the handler's name, and the marked stores to enter, as `[storage
- * name, store, ...]` (see lib/context/workers.js). A store that cannot be cloned is
- * named in the error: nothing is silently dropped.
+ * A task: `[task, name, ...stores]`, the value, the handler's name, and the marked
+ * stores to enter as `storage name, store` pairs (see lib/context/workers.js). A store
+ * that cannot be cloned is named in the error: nothing is silently dropped.
  */
 function encodeTask(task, name, stores) {
   try {
-    const envelope = stores === undefined ? [task, name] : [task, name, stores]
+    const envelope = stores === undefined ? [task, name] : [task, name, ...stores]
     const plain = writeArray(envelope)
     return plain === NOT_PLAIN ? serialize(envelope) : plain
   } catch (error) {
@@ -49,9 +49,11 @@ function cloneError(error) {
   return new DOMException(error.message, 'DataCloneError')
 }
 
+/** `[task, name, stores]`, `stores` undefined when the task carries none. */
 function decodeTask(payload) {
-  const plain = readValue(payload)
-  return plain === NOT_PLAIN ? deserialize(payload) : plain
+  let envelope = readValue(payload)
+  if (envelope === NOT_PLAIN) envelope = deserialize(payload)
+  return envelope.length > 2 ? [envelope[0], envelope[1], envelope.slice(2)] : envelope
 }
 
 const OK = 0

@@ -61,19 +61,22 @@ function varint(n) {
 
 function string(s) {
   const length = s.length
-  let oneByte = true
-  for (let i = 0; i < length; i++) {
-    if (s.charCodeAt(i) > 0xff) {
-      oneByte = false
-      break
-    }
-  }
-  if (oneByte) {
+  if (length < 128) {
+    // Short: written as one-byte in the same pass that checks it is one-byte (the
+    // length fits the one varint byte), undone if a wider character turns up.
+    room(2 + length)
+    const start = pos
+    out[pos++] = ONE_BYTE
+    out[pos++] = length
+    let i = 0
+    for (let c; i < length && (c = s.charCodeAt(i)) <= 0xff; i++) out[pos++] = c
+    if (i === length) return
+    pos = start
+  } else if (isOneByte(s)) {
     room(6 + length)
     out[pos++] = ONE_BYTE
     varint(length)
-    if (length < 32) for (let i = 0; i < length; i++) out[pos++] = s.charCodeAt(i)
-    else pos += out.write(s, pos, 'latin1')
+    pos += out.write(s, pos, 'latin1')
     return
   }
   const bytes = length * 2
@@ -167,9 +170,10 @@ function object(v, depth) {
 }
 
 /**
- * `values` as V8 would serialize the array `values`, or NOT_PLAIN. The bytes are a
- * view of a buffer that the next call overwrites: copy them (as the native core does)
- * before encoding again.
+ * `values` as V8 would serialize the array `values`, or NOT_PLAIN. `values` is an
+ * array baton made (an envelope: dense, nothing else on it), so only its elements are
+ * checked. The bytes are a view of a buffer that the next call overwrites: copy them
+ * (as the native core does) before encoding again.
  */
 function writeArray(values) {
   // A getter that submits a task while this one is written: that one takes the general path.
@@ -177,10 +181,17 @@ function writeArray(values) {
   writing = true
   try {
     pos = 0
-    room(HEADER.length)
-    HEADER.copy(out, 0)
-    pos = HEADER.length
-    return object(values, 0) ? out.subarray(0, pos) : NOT_PLAIN
+    const length = values.length
+    room(HEADER.length + 6)
+    for (let i = 0; i < HEADER.length; i++) out[pos++] = HEADER[i]
+    out[pos++] = BEGIN_ARRAY
+    varint(length)
+    for (let i = 0; i < length; i++) if (!value(values[i], 1)) return NOT_PLAIN
+    room(11)
+    out[pos++] = END_ARRAY
+    varint(0)
+    varint(length)
+    return out.subarray(0, pos)
   } finally {
     seen = []
     writing = false
