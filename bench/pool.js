@@ -14,9 +14,12 @@
 // from /proc/self/task/<pid>/schedstat is recorded too, on every line, as a measure
 // that is the same everywhere.
 //
-// baton runs in three forms: `run()` (Promise, as piscina), `runTask()` (callback, as
-// the docs' pool), and `run()` with one `cloneIntoWorkers` storage holding a small
-// store around every submission (the worker enters it around the handler).
+// baton runs in four forms: `run()` (Promise, as piscina), `runTask()` (callback, as
+// the docs' pool), and `run()` inside a storage's `run()` holding a small store, once
+// with the storage marked `cloneIntoWorkers` (the store travels with every task and the
+// worker enters it around the handler) and once unmarked. The cost of carrying the
+// store is the marked run against the unmarked one: everything else (a store being
+// active at all, which on Node 20/22 turns async_hooks on) is the same in both.
 //
 // Each measurement is a fresh child process (pools do not disturb each other), which
 // warms its pool up, forces a GC, then times a few runs and reports their median; the
@@ -63,9 +66,13 @@ const IMPLS = {
     label: 'baton WorkerPool, runTask()',
     open: () => openBaton('callback'),
   },
+  batonUnmarked: {
+    label: 'baton WorkerPool, run(), one unmarked store',
+    open: () => openBaton('promise', 'unmarked'),
+  },
   batonStore: {
     label: 'baton WorkerPool, run(), one marked store',
-    open: () => openBaton('promise', true),
+    open: () => openBaton('promise', 'marked'),
   },
 }
 
@@ -74,7 +81,7 @@ const IMPLS = {
 const CANDIDATE = process.env.BATON_CANDIDATE
 if (CANDIDATE) {
   IMPLS.candidate = { label: `candidate run() (${CANDIDATE})`, open: () => openBaton('promise', false, CANDIDATE) }
-  IMPLS.candidateStore = { label: 'candidate run(), one marked store', open: () => openBaton('promise', true, CANDIDATE) }
+  IMPLS.candidateStore = { label: 'candidate run(), one marked store', open: () => openBaton('promise', 'marked', CANDIDATE) }
 }
 
 function piscinaVersion() {
@@ -86,9 +93,10 @@ function piscinaVersion() {
 }
 
 /** baton's pool; every baton form uses the same worker module (fixtures/add-marked.js). */
-function openBaton(form, withStore = false, root = join(__dirname, '..')) {
+/** `store`: undefined (no storage), 'unmarked' or 'marked' (cloneIntoWorkers). */
+function openBaton(form, store = undefined, root = join(__dirname, '..')) {
   const baton = require(root)
-  const storage = withStore ? new baton.AsyncLocalStorage({ name: 'bench.request', cloneIntoWorkers: true }) : undefined
+  const storage = store === undefined ? undefined : new baton.AsyncLocalStorage({ name: 'bench.request', cloneIntoWorkers: store === 'marked' })
   const filename = join(root, 'bench', 'fixtures', 'add-marked.js')
   const pool = new baton.WorkerPool({ filename, name: 'add', minThreads: THREADS, maxThreads: THREADS })
   const submit =
@@ -103,7 +111,7 @@ function openBaton(form, withStore = false, root = join(__dirname, '..')) {
     check: async () => {
       if (storage === undefined) return true
       const seen = await storage.run(STORE, () => pool.run({}, { name: 'store' }))
-      return JSON.stringify(seen) === JSON.stringify(STORE)
+      return JSON.stringify(seen) === JSON.stringify(store === 'marked' ? STORE : undefined)
     },
   }
 }
@@ -271,10 +279,13 @@ const RATIOS = {
   atOnceVsPiscina: ['atOnce', 'tasksPerSec', 'baton', 'piscina'],
   inFlightVsPiscina: ['inFlight', 'tasksPerSec', 'baton', 'piscina'],
   cpuVsPiscina: ['inFlight', 'cpuUsPerTask', 'baton', 'piscina'],
-  // Costs of the marked store: time per task (inverse throughput) and CPU per task.
-  storeAtOnce: ['atOnce', 'tasksPerSec', 'baton', 'batonStore'],
-  storeInFlight: ['inFlight', 'tasksPerSec', 'baton', 'batonStore'],
-  storeCpu: ['inFlight', 'cpuUsPerTask', 'batonStore', 'baton'],
+  // Costs of carrying the store (marked against unmarked): time per task (inverse
+  // throughput) and CPU per task.
+  storeAtOnce: ['atOnce', 'tasksPerSec', 'batonUnmarked', 'batonStore'],
+  storeInFlight: ['inFlight', 'tasksPerSec', 'batonUnmarked', 'batonStore'],
+  storeCpu: ['inFlight', 'cpuUsPerTask', 'batonStore', 'batonUnmarked'],
+  // For information: a marked store against no storage at all.
+  storeVsNone: ['inFlight', 'tasksPerSec', 'baton', 'batonStore'],
 }
 
 function main() {
@@ -403,7 +414,7 @@ function table(result) {
     lines.push(
       `| ${label} | ${k(a.tasksPerSec)} (${spread(a.tasksPerSecSpread, k)}) | ${k(b.tasksPerSec)} (${spread(b.tasksPerSecSpread, k)}) | ` +
         `${f(b.cpuUsPerTask, 1)} (${spread(b.cpuUsPerTaskSpread, (x) => f(x, 1))}) | ${f(b.schedUsPerTask, 1)} | ` +
-        `${result.context[impl].callbacks ? 'yes' : 'NO'}${result.context[impl].store === null ? '' : `, store in worker: ${result.context[impl].store ? 'yes' : 'NO'}`} |`,
+        `${result.context[impl].callbacks ? 'yes' : 'NO'}${result.context[impl].store === null ? '' : `, worker sees the store only if marked: ${result.context[impl].store ? 'yes' : 'NO'}`} |`,
     )
   }
   if (result.context.docs?.callbacks === false) {
@@ -420,14 +431,15 @@ function table(result) {
   lines.push('|---|--:|--:|:-:|')
   const row = (label, key, target, ok) => {
     const r = ratios[key]
-    lines.push(`| ${label} | ${f(r.pairedMedian)}x (${spread(r.pairedSpread, f)}; ${f(r.ofMedians)}x) | ${target} | ${yes(ok)} |`)
+    lines.push(`| ${label} | ${f(r.pairedMedian)}x (${spread(r.pairedSpread, f)}; ${f(r.ofMedians)}x) | ${target} | ${ok === undefined ? '' : yes(ok)} |`)
   }
   row('baton / piscina throughput, at once', 'atOnceVsPiscina', `≥ ${TARGETS.throughput}x`, result.meets.atOnce)
   row(`baton / piscina throughput, ${IN_FLIGHT} in flight`, 'inFlightVsPiscina', `≥ ${TARGETS.throughput}x`, result.meets.inFlight)
   row('baton / piscina main-thread CPU per task', 'cpuVsPiscina', `≤ ${TARGETS.cpu}x`, result.meets.cpu)
-  row('marked store: time per task, at once (with / without)', 'storeAtOnce', `≤ ${TARGETS.store}x`, ratios.storeAtOnce.pairedMedian <= TARGETS.store)
+  row('marked store: time per task, at once (marked / unmarked)', 'storeAtOnce', `≤ ${TARGETS.store}x`, ratios.storeAtOnce.pairedMedian <= TARGETS.store)
   row(`marked store: time per task, ${IN_FLIGHT} in flight`, 'storeInFlight', `≤ ${TARGETS.store}x`, ratios.storeInFlight.pairedMedian <= TARGETS.store)
   row('marked store: main-thread CPU per task', 'storeCpu', `≤ ${TARGETS.store}x`, ratios.storeCpu.pairedMedian <= TARGETS.store)
+  row(`marked store against no storage at all: time per task, ${IN_FLIGHT} in flight`, 'storeVsNone', '(information)', undefined)
   lines.push('')
   lines.push(
     `baton run() against the docs' pool (ratio of medians): throughput ${f(result.vsDocs.atOnce)}x at once, ` +
