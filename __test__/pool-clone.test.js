@@ -26,6 +26,19 @@ test('marked stores are structured-cloned into the handler; unmarked storages ar
   t.deepEqual(await pool.run(null, { name: 'stores' }), { request: undefined, tenant: 'no tenant', withDefault: 'worker default', unmarked: undefined, node: undefined })
 })
 
+test("a task never sees another task's stores, also when it starts where an async one finished", async (t) => {
+  // One worker, one task at a time: B waits until A settles, and the worker takes B in
+  // the continuation that finishes A.
+  const single = new WorkerPool({ filename: TASKS, minThreads: 1, maxThreads: 1 })
+  t.teardown(() => single.destroy())
+  const a = request.run({ id: 'A' }, () => single.run({ value: 'A', ms: 20 }, { name: 'delayed' }))
+  const b = single.run(null, { name: 'stores' })
+  const c = tenant.run('only tenant', () => single.run(null, { name: 'stores' }))
+  t.is(await a, 'A')
+  t.deepEqual(await b, { request: undefined, tenant: 'no tenant', withDefault: 'worker default', unmarked: undefined, node: undefined })
+  t.deepEqual(await c, { request: undefined, tenant: 'only tenant', withDefault: 'worker default', unmarked: undefined, node: undefined })
+})
+
 test('the clone is a copy: mutation in the worker is not seen on the main thread', async (t) => {
   const store = { list: ['main'] }
   const returned = await request.run(store, () => pool.run(null, { name: 'mutateStore' }))

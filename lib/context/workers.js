@@ -8,7 +8,8 @@
 // Nothing here costs a task anything while no storage is marked.
 
 const { nodeError } = require('../shared/errors')
-const { ABSENT } = require('./frame')
+const carrier = require('./engine')
+const { ABSENT, push } = require('./frame')
 
 /** name → { name, storage: WeakRef, read: (storage) => its store in the current context, or ABSENT } */
 const marked = new Map()
@@ -40,18 +41,28 @@ function capture() {
   return stores
 }
 
-/** Calls `fn(...args)` with each store of `stores` entered in this thread's storage of that name. */
-function runWith(stores, fn, ...args) {
-  if (stores === undefined) return fn(...args)
-  let call = () => fn(...args)
-  for (let i = 0; i < stores.length; i += 2) {
-    const storage = marked.get(stores[i])?.storage.deref()
-    if (storage === undefined) continue
-    const inner = call
-    const store = stores[i + 1]
-    call = () => storage.run(store, inner)
+/**
+ * In a pool worker, before a task's handler: makes the current context hold exactly
+ * `stores` (`[name, store, ...]`, or undefined) among baton's storages, whatever ran
+ * before in this turn (an earlier task's continuation, say). One frame entered and
+ * left for the next task to replace: a run() around the handler would pay a second
+ * frame to restore on Node 24/26.
+ */
+function enterTask(stores) {
+  let frame
+  if (stores !== undefined) {
+    for (let i = 0; i < stores.length; i += 2) {
+      const storage = marked.get(stores[i])?.storage.deref()
+      if (storage !== undefined) frame = push(frame, storage, stores[i + 1])
+    }
   }
-  return call()
+  if (frame === undefined && isEmpty(carrier.getStore())) return
+  carrier.enterWith(frame)
 }
 
-module.exports = { capture, mark, runWith }
+/** A frame with no storage in it: none, or the hooks engine's empty one. */
+function isEmpty(frame) {
+  return frame === undefined || frame.storage === undefined
+}
+
+module.exports = { capture, enterTask, mark }

@@ -31,7 +31,9 @@ function start(id, payload) {
   // Nothing may escape: this runs inside the core's call, where a throw would lose the task.
   try {
     const [task, name, stores] = transport.decodeTask(payload)
-    result = workers.runWith(stores, handlerFor(name), task, controller.signal)
+    const handler = handlerFor(name)
+    workers.enterTask(stores)
+    result = handler(task, controller.signal)
     if (typeof result?.then !== 'function') return transport.encodeValue(result)
   } catch (error) {
     return transport.encodeThrown(error)
