@@ -1,7 +1,7 @@
 'use strict'
 
 // Storages marked `cloneIntoWorkers`: a WorkerPool task carries their current stores,
-// structured-cloned, into its worker, which enters them around the handler. A
+// structured-cloned, into its worker, which enters them for the handler. A
 // storage is known by its name on both sides (each thread has its own storage
 // objects), so a marked storage needs a name of its own within its thread.
 //
