@@ -25,6 +25,9 @@ const plainValues = [
   [{ a: 1, b: 2 }, undefined],
   [0, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 1.5, -0, NaN, Infinity, -Infinity],
   ['', 'x', 'é€', 'a'.repeat(100), '€'.repeat(100), '\ud800', 'ab\u0100'],
+  // Long strings take other paths than short ones: one-byte, two-byte from the start,
+  // and one-byte until a wide character near the end; and past one varint byte.
+  ['a'.repeat(127), 'a'.repeat(128), 'é'.repeat(5000), '€'.repeat(128), `${'a'.repeat(300)}€`, '9'.repeat(20_000)],
   [null, true, false, [], {}, [1, [2, [3]]]],
   [{ nested: { deep: [1, { x: 'y' }] } }, { é: 1, κλειδί: 'τιμή' }],
   [{ a: 1 }, 'name', ['requestId', { id: 'abc-123', tenant: 7 }]],
@@ -114,5 +117,21 @@ test('property: any JSON-like value round-trips through both paths, and V8 agree
       t.deepEqual(decode(fast), expected)
     }),
     { numRuns: 2000 },
+  )
+})
+
+test('property: strings of any length and characters round-trip, as V8 writes them', (t) => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary', maxLength: 400 }), fc.string({ unit: 'binary-ascii', minLength: 100, maxLength: 400 }), (any, latin) => {
+      for (const values of [[any], [latin], [latin + any], [{ [latin]: any }]]) {
+        const fast = write(values)
+        // Strings are always plain; a key is left to V8 when it starts with a digit.
+        if (typeof values[0] === 'string') t.not(fast, NOT_PLAIN)
+        if (fast === NOT_PLAIN) continue
+        t.deepEqual(v8.deserialize(fast), values)
+        t.deepEqual(decode(fast), values)
+      }
+    }),
+    { numRuns: 500 },
   )
 })

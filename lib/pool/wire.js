@@ -59,6 +59,11 @@ function varint(n) {
   out[pos++] = n
 }
 
+function isOneByte(s) {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false
+  return true
+}
+
 function string(s) {
   const length = s.length
   if (length < 128) {
