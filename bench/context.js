@@ -13,8 +13,7 @@
 const { execFileSync } = require('node:child_process')
 const { createHistogram } = require('node:perf_hooks')
 
-const quick = process.argv.includes('--quick')
-const json = process.argv.includes('--json')
+const { quick, json } = process.argv[2] === '--child' ? {} : require('./options').benchOptions(__filename)
 const STORAGE_COUNTS = quick ? [1, 10] : [1, 5, 10, 50]
 
 /** Each scenario: [name, storages active, operations per timed loop, target text]. */

@@ -249,15 +249,7 @@ if (process.argv[2] === '--child') {
 
 // --- In the parent: the comparison -----------------------------------------------------
 
-const argv = process.argv.slice(2)
-for (const arg of argv) {
-  if (arg !== '--quick' && arg !== '--json') {
-    console.error(`usage: node bench/pool.js [--quick] [--json]\nunknown argument: ${arg}`)
-    process.exit(2)
-  }
-}
-const QUICK = argv.includes('--quick')
-const JSON_OUT = argv.includes('--json')
+const { quick: QUICK, json: JSON_OUT } = require('./options').benchOptions(__filename)
 const CONFIG = QUICK ? { tasks: 2_000, warmup: 500, reps: 1, rounds: 1 } : { tasks: 20_000, warmup: 4_000, reps: 3, rounds: 5 }
 
 function measure(implName, modeName) {

@@ -28,15 +28,7 @@ const vm = require('node:vm')
 const baton = require('..')
 const { plainAsyncTask } = require('../lib/shared/binding')
 
-const argv = process.argv.slice(2)
-for (const arg of argv) {
-  if (arg !== '--quick' && arg !== '--json') {
-    console.error(`usage: node bench/tasks.js [--quick] [--json]\nunknown argument: ${arg}`)
-    process.exit(2)
-  }
-}
-const QUICK = argv.includes('--quick')
-const JSON_OUT = argv.includes('--json')
+const { quick: QUICK, json: JSON_OUT } = require('./options').benchOptions(__filename)
 
 const CONFIG = QUICK
   ? { serialTasks: 300, batchTasks: 10_000, warmupRounds: 2, rounds: 3, fibN: 1_000_000, fibWarmup: 1, fibRuns: 2 }
