@@ -140,10 +140,12 @@ impl Dispatch {
       .workers
       .get_mut(&worker)
       .expect("assign to a known worker");
-    if w.inbox.is_empty() {
-      self.wakes.push(worker);
-    }
-    w.inbox.push(Message::Run(job.id, job.payload.clone()));
+    post(
+      &mut self.wakes,
+      worker,
+      w,
+      Message::Run(job.id, job.payload.clone()),
+    );
     w.running
       .insert(job.id, Running { job, started: None, aborted: false });
   }
@@ -168,15 +170,8 @@ impl Dispatch {
     let Some(w) = self.workers.get_mut(&worker) else {
       return Vec::new();
     };
-    let now = Instant::now();
     let messages = std::mem::take(&mut w.inbox);
-    for message in &messages {
-      if let Message::Run(id, _) = message {
-        if let Some(running) = w.running.get_mut(id) {
-          running.started = Some(now);
-        }
-      }
-    }
+    set_started(w, &messages, Some(Instant::now()));
     // Inbox empty again: the next message wakes the worker, unless it is taken first.
     forget_wake(&mut self.wakes, worker);
     messages
@@ -188,13 +183,7 @@ impl Dispatch {
     let Some(w) = self.workers.get_mut(&worker) else {
       return;
     };
-    for message in &messages {
-      if let Message::Run(id, _) = message {
-        if let Some(running) = w.running.get_mut(id) {
-          running.started = None;
-        }
-      }
-    }
+    set_started(w, &messages, None);
     messages.append(&mut w.inbox);
     w.inbox = messages;
   }
@@ -242,10 +231,7 @@ impl Dispatch {
       return Abort::Dequeued;
     }
     running.aborted = true;
-    if w.inbox.is_empty() {
-      self.wakes.push(worker);
-    }
-    w.inbox.push(Message::Abort(task));
+    post(&mut self.wakes, worker, w, Message::Abort(task));
     Abort::Running(worker)
   }
 
@@ -289,6 +275,25 @@ impl Dispatch {
   /// Empties the queue (a forced close); returns the tasks that were in it.
   pub fn drain_queue(&mut self) -> Vec<TaskId> {
     self.queue.drain(..).map(|job| job.id).collect()
+  }
+}
+
+/// Puts `message` in `worker`'s inbox; an inbox that was empty needs a wake-up.
+fn post(wakes: &mut Vec<WorkerId>, worker: WorkerId, w: &mut Worker, message: Message) {
+  if w.inbox.is_empty() {
+    wakes.push(worker);
+  }
+  w.inbox.push(message);
+}
+
+/// Marks the tasks `messages` runs as started at `at` (taken), or not started (given back).
+fn set_started(w: &mut Worker, messages: &[Message], at: Option<Instant>) {
+  for message in messages {
+    if let Message::Run(id, _) = message {
+      if let Some(running) = w.running.get_mut(id) {
+        running.started = at;
+      }
+    }
   }
 }
 

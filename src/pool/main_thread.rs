@@ -9,9 +9,9 @@ use napi_derive::napi;
 use parking_lot::Mutex;
 
 use super::dispatch::{Abort, Dispatch};
-use super::{register, unregister, Completion, Inner, Pool};
+use super::{call_with, register, unregister, Completion, Inner, Pool};
 use crate::shared::channel::{self, Receiver};
-use crate::shared::error::{check, undefined};
+use crate::shared::error::check;
 use crate::shared::scope::Rooted;
 
 #[napi]
@@ -155,20 +155,13 @@ fn deliver(env: &Env, on_settled: sys::napi_value, batch: Vec<Completion>) -> Re
   check(unsafe { sys::napi_create_array_with_length(raw, batch.len() * 4, &mut array) })?;
   for (i, completion) in batch.iter().enumerate() {
     let payload = BufferSlice::copy_from(env, &completion.payload)?;
-    let values = [
-      completion.task as f64,
-      completion.timing.wait_ns as f64,
-      completion.timing.run_ns as f64,
-    ];
     let at = (i * 4) as u32;
-    set_number(raw, array, at, values[0])?;
+    set_number(raw, array, at, completion.task as f64)?;
     check(unsafe { sys::napi_set_element(raw, array, at + 1, payload.raw()) })?;
-    set_number(raw, array, at + 2, values[1])?;
-    set_number(raw, array, at + 3, values[2])?;
+    set_number(raw, array, at + 2, completion.timing.wait_ns as f64)?;
+    set_number(raw, array, at + 3, completion.timing.run_ns as f64)?;
   }
-  let mut result = ptr::null_mut();
-  let receiver = undefined(env)?;
-  check(unsafe { sys::napi_call_function(raw, receiver, on_settled, 1, &array, &mut result) })
+  call_with(env, on_settled, array)
 }
 
 pub(super) fn set_number(

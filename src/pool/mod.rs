@@ -16,12 +16,15 @@ mod main_thread;
 mod worker_thread;
 
 use std::collections::HashMap;
+use std::ptr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, LazyLock, Weak};
 
+use napi::{sys, Env, Result};
 use parking_lot::Mutex;
 
 use crate::shared::channel::Sender;
+use crate::shared::error::{check, undefined};
 use dispatch::{Dispatch, TaskId, Timing, WorkerId};
 
 /// A finished task on its way to the main thread.
@@ -73,4 +76,12 @@ fn find(id: u32) -> Option<Arc<Pool>> {
 
 fn unregister(id: u32) {
   POOLS.lock().remove(&id);
+}
+
+/// Calls `func(arg)` on the JS thread of `env`, with `undefined` as `this`: how the core
+/// hands a batch (a flat array) to the pool's JS side, on either thread.
+fn call_with(env: &Env, func: sys::napi_value, arg: sys::napi_value) -> Result<()> {
+  let mut result = ptr::null_mut();
+  let receiver = undefined(env)?;
+  check(unsafe { sys::napi_call_function(env.raw(), receiver, func, 1, &arg, &mut result) })
 }

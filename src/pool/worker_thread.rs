@@ -9,7 +9,7 @@ use napi_derive::napi;
 
 use super::dispatch::{Message, WorkerId};
 use super::main_thread::set_number;
-use super::{find, Completion, Pool};
+use super::{call_with, find, Completion, Pool};
 use crate::shared::channel::{self, Receiver};
 use crate::shared::error::{check, undefined};
 use crate::shared::scope::Rooted;
@@ -50,18 +50,7 @@ impl PoolWorker {
           return Err(e);
         }
       };
-      let mut result = ptr::null_mut();
-      let receiver = undefined(env)?;
-      check(unsafe {
-        sys::napi_call_function(
-          env.raw(),
-          receiver,
-          on_messages.get(env)?,
-          1,
-          &batch,
-          &mut result,
-        )
-      })
+      call_with(env, on_messages.get(env)?, batch)
     })?;
     pool.inner.lock().wakers.insert(worker, waker);
     if !pool.with(|d| d.ready(worker)) {
