@@ -67,6 +67,12 @@ function falsyThrown(reason) {
   return error
 }
 
+/** A task the pool did not take fails like one it did: never synchronously to a callback. */
+function refuse(callback, reject, error) {
+  if (callback === undefined) reject(error)
+  else process.nextTick(callback, error)
+}
+
 function rethrow(error) {
   throw error
 }
@@ -93,7 +99,6 @@ class WorkerPool extends EventEmitterAsyncResource {
   #core
   #state = OPEN
   #closing
-  #destroyed = false
   /** Unsettled tasks by id: queued or running. */
   #tasks = new Map()
   /** Live workers by id: { id, worker, ready, error, ended, forAbort }; `ended`: the pool terminated it. */
@@ -145,24 +150,20 @@ class WorkerPool extends EventEmitterAsyncResource {
   }
 
   #submit(task, name, signal, transferList, callback, resolve, reject) {
-    const fail = (error) => {
-      if (callback === undefined) reject(error)
-      else process.nextTick(callback, error)
-    }
-    if (this.#state !== OPEN) return fail(poolClosed())
-    if (signal?.aborted) return fail(abortError(signal))
+    if (this.#state !== OPEN) return refuse(callback, reject, poolClosed())
+    if (signal?.aborted) return refuse(callback, reject, abortError(signal))
     let payload
     try {
       payload = transport.encodeTask(task, name, workers.capture())
     } catch (error) {
-      return fail(error)
+      return refuse(callback, reject, error)
     }
     const id = this.#core.submit(payload)
     if (id === 0) {
       // More demand than the workers take: with maxQueue 0 nothing ever waits, so this is
       // the only moment to start one for the tasks to come.
       if (this.#starting === 0 && this.#workers.size < this.#options.maxThreads && this.#initError === undefined) this.#startWorker()
-      return fail(nodeError(Error, 'ERR_BATON_QUEUE_FULL', `The WorkerPool's queue is full (maxQueue: ${this.#options.maxQueue})`))
+      return refuse(callback, reject, nodeError(Error, 'ERR_BATON_QUEUE_FULL', `The WorkerPool's queue is full (maxQueue: ${this.#options.maxQueue})`))
     }
     // Only a task the pool took moves its buffers.
     if (transferList !== undefined) detach(transferList)
@@ -393,10 +394,8 @@ class WorkerPool extends EventEmitterAsyncResource {
     }
     await Promise.all(exits)
     this.#core.close()
-    if (!this.#destroyed) {
-      this.#destroyed = true
-      this.emitDestroy()
-    }
+    // Once, also when close() and destroy() both shut down: baton's emitDestroy() is idempotent.
+    this.emitDestroy()
   }
 
   get completed() {

@@ -10,6 +10,18 @@ const { deserialize, serialize } = require('node:v8')
 const { nodeError } = require('../shared/errors')
 const { NOT_PLAIN, readValue, writeArray } = require('./wire')
 
+/** `values` (an array baton built) in V8's format: by wire.js if plain, else by V8. */
+function write(values) {
+  const plain = writeArray(values)
+  return plain === NOT_PLAIN ? serialize(values) : plain
+}
+
+/** What V8's format in `payload` holds: read by wire.js if plain, else by V8. */
+function read(payload) {
+  const plain = readValue(payload)
+  return plain === NOT_PLAIN ? deserialize(payload) : plain
+}
+
 /**
  * A task: `[task, name, ...stores]`, the value, the handler's name, and the marked
  * stores to enter as `storage name, store` pairs (see lib/context/workers.js). A store
@@ -17,9 +29,7 @@ const { NOT_PLAIN, readValue, writeArray } = require('./wire')
  */
 function encodeTask(task, name, stores) {
   try {
-    const envelope = stores === undefined ? [task, name] : [task, name, ...stores]
-    const plain = writeArray(envelope)
-    return plain === NOT_PLAIN ? serialize(envelope) : plain
+    return write(stores === undefined ? [task, name] : [task, name, ...stores])
   } catch (error) {
     if (stores === undefined) throw cloneError(error)
     try {
@@ -51,8 +61,7 @@ function cloneError(error) {
 
 /** `[task, name, stores]`, `stores` undefined when the task carries none. */
 function decodeTask(payload) {
-  let envelope = readValue(payload)
-  if (envelope === NOT_PLAIN) envelope = deserialize(payload)
+  const envelope = read(payload)
   return envelope.length > 2 ? [envelope[0], envelope[1], envelope.slice(2)] : envelope
 }
 
@@ -61,8 +70,7 @@ const THREW = 1
 
 function encodeValue(value) {
   try {
-    const plain = writeArray([OK, value])
-    return plain === NOT_PLAIN ? serialize([OK, value]) : plain
+    return write([OK, value])
   } catch (error) {
     return encodeThrown(cloneError(error))
   }
@@ -80,8 +88,7 @@ function encodeThrown(thrown) {
 
 /** `{ ok: true, value }` or `{ ok: false, error }`. */
 function decodeOutcome(payload) {
-  const plain = readValue(payload)
-  const [kind, value] = plain === NOT_PLAIN ? deserialize(payload) : plain
+  const [kind, value] = read(payload)
   return kind === OK ? { ok: true, value } : { ok: false, error: decodeError(value) }
 }
 
