@@ -50,12 +50,13 @@ function valueIn(frame, storage) {
 }
 
 /**
- * What a run() of `storage` leaves when something entered a new frame inside it
- * (`enterWith`, `withScope`, `disable` of any storage): that stays, as on Node, and only
- * `storage` gets back the value it had in `previous`.
+ * The frame a run() of `storage` leaves when it returns, `ran` being the frame it
+ * entered: `previous` again, unless something entered a new frame inside it
+ * (`enterWith`, `withScope`, `disable` of any storage). That one stays, as on Node, and
+ * only `storage` gets back the value it had in `previous`.
  */
-function restoreOwn(current, previous, storage) {
-  return push(current, storage, valueIn(previous, storage))
+function afterRun(current, ran, previous, storage) {
+  return current === ran ? previous : push(current, storage, valueIn(previous, storage))
 }
 
-module.exports = { ABSENT, Frame, below, captures, push, restoreOwn, valueIn }
+module.exports = { ABSENT, Frame, afterRun, below, captures, push, valueIn }

@@ -5,12 +5,13 @@
 // is that Node AsyncLocalStorage itself, so reading it is one direct call.
 
 const { AsyncLocalStorage } = require('node:async_hooks')
-const { push, restoreOwn } = require('../frame')
+const { afterRun, push } = require('../frame')
 
 const carrier = new AsyncLocalStorage()
 /**
- * Runs `fn(...args)` with `storage = store` in front of the current frame: what the
- * carrier's own run() does, less its second read of the frame and its rest array.
+ * Runs `fn(...args)` with `storage = store` in front of the current frame. Not the
+ * carrier's own run(), which would read the frame twice, make a rest array, and put
+ * back the whole previous frame where only this storage's entry must go back.
  */
 carrier.runStorage = (storage, store, fn, args) => {
   const previous = carrier.getStore()
@@ -19,8 +20,7 @@ carrier.runStorage = (storage, store, fn, args) => {
   try {
     return args.length === 0 ? fn() : fn(...args)
   } finally {
-    const current = carrier.getStore()
-    carrier.enterWith(current === frame ? previous : restoreOwn(current, previous, storage))
+    carrier.enterWith(afterRun(carrier.getStore(), frame, previous, storage))
   }
 }
 // runInAsyncScope() restores the resource's own frame by itself: nothing to put back.

@@ -5,7 +5,7 @@
 // the current frame is the one on the resource being executed.
 
 const { createHook, executionAsyncResource } = require('node:async_hooks')
-const { ABSENT, Frame, below, captures, restoreOwn } = require('../frame')
+const { ABSENT, Frame, afterRun, below, captures } = require('../frame')
 
 const FRAME = Symbol('baton.frame')
 // The frame of a resource that has none: FRAME fields hold frames only. Where a field
@@ -53,8 +53,7 @@ function runStorage(storage, store, fn, args) {
     // Without arguments, V8 drops the rest array altogether.
     return args.length === 0 ? fn() : fn(...args)
   } finally {
-    const current = resource[FRAME]
-    resource[FRAME] = current === frame ? previous : restoreOwn(current, previous, storage)
+    resource[FRAME] = afterRun(resource[FRAME], frame, previous, storage)
     if (captures.count === seen) {
       frame.storage = frame.value = frame.parent = undefined
       spare = frame
