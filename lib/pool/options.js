@@ -5,7 +5,7 @@
 
 const { statSync } = require('node:fs')
 const { availableParallelism } = require('node:os')
-const { isAbsolute, join, resolve } = require('node:path')
+const { join, resolve } = require('node:path')
 const { fileURLToPath, pathToFileURL } = require('node:url')
 const { invalidArgType, nodeError, outOfRange } = require('../shared/errors')
 const { validateInteger, validateObject } = require('../shared/validators')
@@ -28,7 +28,7 @@ function moduleUrl(filename) {
   if (filename instanceof URL || (typeof filename === 'string' && filename.startsWith('file:'))) {
     path = fileURLToPath(filename)
   } else if (typeof filename === 'string') {
-    path = isAbsolute(filename) ? filename : resolve(filename)
+    path = resolve(filename)
   } else {
     throw invalidArgType('options.filename', 'of type string or an instance of URL', filename)
   }

@@ -74,8 +74,8 @@ function onMessages(batch) {
 }
 
 async function load() {
-  const url = filename.startsWith('file:') ? filename : require('node:url').pathToFileURL(filename).href
-  const namespace = await import(url)
+  // A file URL: options.js resolved the path and checked the file exists.
+  const namespace = await import(filename)
   // CommonJS modules arrive as `default`; ESM as named exports and maybe `default`.
   const exports = namespace.default
   const named = { ...(typeof exports === 'object' && exports !== null ? exports : {}), ...namespace }
