@@ -1,12 +1,12 @@
 import test from 'ava'
 import { createRequire } from 'node:module'
 import { AsyncLocalStorage as NodeAsyncLocalStorage } from 'node:async_hooks'
-import baton, { AsyncContext, AsyncLocalStorage, AsyncResource, EventEmitterAsyncResource, WorkerPool, failingTask, fibonacci, performAsyncTask, resources } from 'baton'
+import baton, { AsyncContext, AsyncLocalStorage, AsyncResource, EventEmitterAsyncResource, WorkerPool, failingTask, fibonacci, performAsyncTask, resources } from 'async-baton'
 
 const require = createRequire(import.meta.url)
 
 test('the ESM entry exports the very functions of the CommonJS entry', (t) => {
-  const cjs = require('baton')
+  const cjs = require('async-baton')
   t.is(fibonacci, cjs.fibonacci)
   t.is(performAsyncTask, cjs.performAsyncTask)
   t.is(failingTask, cjs.failingTask)

@@ -43,7 +43,7 @@ platform_tgz=$(pack "$tmp/stage/$platform")
 # The root package as publishing makes it: packed, with the platform packages added
 # as optional dependencies (scripts/optional-deps.js, as the publish job runs it).
 tar -xzf "$(pack "$root")" -C "$tmp/stage"
-rm "$tmp"/tarballs/baton-[0-9]*.tgz
+rm "$tmp"/tarballs/async-baton-[0-9]*.tgz
 node "$root/scripts/optional-deps.js" "$tmp/stage/package/package.json" >/dev/null
 root_tgz=$(pack "$tmp/stage/package")
 
@@ -84,8 +84,8 @@ clean() {
 # --- Install into an empty project -----------------------------------------------------
 cd "$tmp/project"
 clean npm init -y >/dev/null
-# Both tarballs in one install: the local baton-linux-x64-gnu satisfies baton's optional
-# dependency on baton-linux-x64-gnu@0.1.0. --foreground-scripts shows the install hook.
+# Both tarballs in one install: the local async-baton-linux-x64-gnu satisfies async-baton's optional
+# dependency on async-baton-linux-x64-gnu@0.1.0. --foreground-scripts shows the install hook.
 if ! clean npm install --foreground-scripts --no-audit --no-fund \
   "$platform_tgz" "$root_tgz" >"$tmp/install.log" 2>&1; then
   cat "$tmp/install.log" >&2
@@ -95,9 +95,9 @@ grep -q 'node scripts/install.js' "$tmp/install.log" || {
   cat "$tmp/install.log" >&2
   fail "baton's install script did not run"
 }
-[[ -f node_modules/baton-$platform/baton.$platform.node ]] ||
-  fail "node_modules/baton-$platform/baton.$platform.node is missing"
-[[ -L node_modules/baton || -L node_modules/baton-$platform ]] &&
+[[ -f node_modules/async-baton-$platform/baton.$platform.node ]] ||
+  fail "node_modules/async-baton-$platform/baton.$platform.node is missing"
+[[ -L node_modules/async-baton || -L node_modules/async-baton-$platform ]] &&
   fail "npm linked a package instead of installing its tarball"
 
 # --- Use it ----------------------------------------------------------------------------
@@ -108,14 +108,14 @@ const { realpathSync } = require('node:fs')
 const { join } = require('node:path')
 
 async function main() {
-  const baton = require('baton')
+  const baton = require('async-baton')
   assert.equal(await baton.fibonacci(10), 55n)
 
-  const esm = await import('baton')
+  const esm = await import('async-baton')
   assert.equal(esm.fibonacci, baton.fibonacci, 'ESM and CommonJS expose the same fibonacci')
   assert.equal(await esm.fibonacci(10), 55n)
 
-  const prebuilt = realpathSync(join(__dirname, 'node_modules', `baton-${process.argv[2]}`, `baton.${process.argv[2]}.node`))
+  const prebuilt = realpathSync(join(__dirname, 'node_modules', `async-baton-${process.argv[2]}`, `baton.${process.argv[2]}.node`))
   const loaded = Object.keys(require.cache).filter((file) => file.endsWith('.node'))
   assert.deepEqual(loaded.map((file) => realpathSync(file)), [prebuilt], 'the prebuilt binary is the one loaded')
 }
@@ -127,7 +127,7 @@ main().catch((error) => {
 EOF
 clean node check.cjs "$platform" || fail "baton does not work from the prebuilt package"
 
-built=$(find node_modules/baton \( -name 'baton.*.node' -o -name target -type d \) -print)
+built=$(find node_modules/async-baton \( -name 'baton.*.node' -o -name target -type d \) -print)
 [[ -z $built ]] || fail "the install built from source: $built"
 
 echo "prebuilt: ok ($((SECONDS - started))s)"

@@ -13,7 +13,7 @@ const root = join(__dirname, '..')
 
 function prebuiltLoads() {
   try {
-    require(`baton-${platformTriple()}`)
+    require(`async-baton-${platformTriple()}`)
     return true
   } catch {
     return false

@@ -1,6 +1,6 @@
 // Compiled with `tsc` (never run) as part of `npm test`: the typings must accept
 // every documented use and reject misuse (each @ts-expect-error must be an error).
-import { fibonacci, failingTask, performAsyncTask, type AbortError, type Callback, type TaskOptions } from 'baton'
+import { fibonacci, failingTask, performAsyncTask, type AbortError, type Callback, type TaskOptions } from 'async-baton'
 
 async function promiseForms(): Promise<void> {
   const seventeen: number = await performAsyncTask()
@@ -38,7 +38,7 @@ function misuse(): void {
 
 void [promiseForms, callbackForms, misuse]
 
-import { AsyncContext, AsyncLocalStorage, AsyncResource, EventEmitterAsyncResource, resources } from 'baton'
+import { AsyncContext, AsyncLocalStorage, AsyncResource, EventEmitterAsyncResource, resources } from 'async-baton'
 
 function contextForms(): void {
   const als = new AsyncLocalStorage<{ id: number }>({ name: 'request', defaultValue: { id: 0 } })
@@ -65,7 +65,7 @@ function contextForms(): void {
 
 void contextForms
 
-import { WorkerPool, type WorkerPoolHandler } from 'baton'
+import { WorkerPool, type WorkerPoolHandler } from 'async-baton'
 
 async function poolForms(): Promise<void> {
   const pool = new WorkerPool({ filename: new URL('file:///w.mjs'), maxThreads: 2, maxQueue: 'auto', execArgv: ['--import', 'tsx'] })

@@ -2,7 +2,7 @@
 
 // Loads the native addon: a binary built from source in the package folder first
 // (`npm install` on a clone, see scripts/install.js), then the prebuilt binary of the
-// per-platform package `baton-<platform>`, an optional dependency.
+// per-platform package `async-baton-<platform>`, an optional dependency.
 
 const { existsSync } = require('node:fs')
 const { join } = require('node:path')
@@ -12,7 +12,7 @@ function load() {
   const triple = platformTriple()
   const local = join(__dirname, '..', '..', `baton.${triple}.node`)
   const candidates = existsSync(local) ? [local] : []
-  candidates.push(`baton-${triple}`)
+  candidates.push(`async-baton-${triple}`)
   const failures = []
   for (const candidate of candidates) {
     try {
