@@ -299,16 +299,15 @@ async function measure(name, run) {
     if (registryOk) console.log(`note: ${name}: ${message}; reported only until issue 8 defect 4 (registry cleanup of ended threads) is fixed`)
     else violation(name, message)
   }
-  const bounded = (what, from, to, bounds, which) => {
-    const growth = to[which] - from[which]
-    if (growth > bounds[which === 'heapUsed' ? 'heap' : 'rss']) {
-      violation(name, `${which === 'heapUsed' ? 'heap' : 'RSS'} grew by ${mb(growth)} MB ${what} (bound ${mb(bounds[which === 'heapUsed' ? 'heap' : 'rss'])} MB, after GC)`)
-    }
+  for (const [what, from, bounds] of [
+    ['over the second half', middle, HALF_BOUND],
+    ['over the whole path', before, TOTAL_BOUND],
+  ]) {
+    const heap = after.heapUsed - from.heapUsed
+    const rss = after.rss - from.rss
+    if (heap > bounds.heap) violation(name, `the heap grew by ${mb(heap)} MB ${what} (bound ${mb(bounds.heap)} MB, after GC)`)
+    if (rss > bounds.rss) violation(name, `RSS grew by ${mb(rss)} MB ${what} (bound ${mb(bounds.rss)} MB, after GC)`)
   }
-  bounded('over the second half', middle, after, HALF_BOUND, 'heapUsed')
-  bounded('over the second half', middle, after, HALF_BOUND, 'rss')
-  bounded('over the whole path', before, after, TOTAL_BOUND, 'heapUsed')
-  bounded('over the whole path', before, after, TOTAL_BOUND, 'rss')
   rows.push([
     name,
     OPS.toLocaleString('en-US'),
