@@ -25,6 +25,7 @@ class Variable {
   }
 
   run(value, fn, ...args) {
+    validateFunction(fn, 'fn')
     return this.#storage.run(value, fn, ...args)
   }
 }
@@ -34,6 +35,7 @@ class Snapshot {
   #run = NodeAsyncLocalStorage.snapshot()
 
   run(fn, ...args) {
+    validateFunction(fn, 'fn')
     return this.#run(fn, ...args)
   }
 

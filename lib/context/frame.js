@@ -36,9 +36,26 @@ function below(frame, storage) {
   return frame !== undefined && frame.storage === storage ? frame.parent : frame
 }
 
-/** `frame` with `storage = value` in front. */
+/**
+ * `frame` with `storage = value` in front, and no other entry of `storage`: a frame
+ * holds each storage once, so that alternating enterWith()s, or an enterWith() inside
+ * a run() of another storage, cannot grow it without bound (the entries in front of
+ * the old one are copied, as frames never change while held).
+ */
 function push(frame, storage, value) {
-  return new Frame(storage, value, below(frame, storage))
+  return new Frame(storage, value, without(below(frame, storage), storage))
+}
+
+/** `frame` without its entry of `storage`, if it has one. */
+function without(frame, storage) {
+  let node = frame
+  while (node !== undefined && node.storage !== storage) node = node.parent
+  if (node === undefined) return frame
+  const front = []
+  for (let copy = frame; copy !== node; copy = copy.parent) front.push(copy)
+  let rest = node.parent
+  for (let i = front.length - 1; i >= 0; i--) rest = new Frame(front[i].storage, front[i].value, rest)
+  return rest
 }
 
 /** The value `storage` has in `frame`, or ABSENT. */

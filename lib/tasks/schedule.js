@@ -14,8 +14,8 @@ const { validateAbortSignal, validateFunction } = require('../shared/validators'
  * calls `callback(err, value)` exactly once.
  */
 function schedule(start, args, options, callback) {
-  const signal = options?.signal
-  const onProgress = options?.onProgress
+  const signal = own(options, 'signal')
+  const onProgress = own(options, 'onProgress')
   if (onProgress !== undefined) validateFunction(onProgress, 'options.onProgress')
   if (callback !== undefined) validateFunction(callback, 'callback')
   if (signal === undefined) {
@@ -53,6 +53,11 @@ function schedule(start, args, options, callback) {
     if (error) callback(settled(error))
     else callback(settled(), value)
   })
+}
+
+/** An option read as an own property only: a polluted Object.prototype changes nothing. */
+function own(options, key) {
+  return options !== undefined && Object.hasOwn(options, key) ? options[key] : undefined
 }
 
 module.exports = { schedule }

@@ -5,7 +5,7 @@
 // is that Node AsyncLocalStorage itself, so reading it is one direct call.
 
 const { AsyncLocalStorage } = require('node:async_hooks')
-const { afterRun, push } = require('../frame')
+const { Frame, afterRun, below } = require('../frame')
 
 const carrier = new AsyncLocalStorage()
 /**
@@ -15,7 +15,9 @@ const carrier = new AsyncLocalStorage()
  */
 carrier.runStorage = (storage, store, fn, args) => {
   const previous = carrier.getStore()
-  const frame = push(previous, storage, store)
+  // Not push(): a run()'s frame is left when it returns, so the front entry alone is
+  // replaced, without a walk down the frame.
+  const frame = new Frame(storage, store, below(previous, storage))
   carrier.enterWith(frame)
   try {
     return args.length === 0 ? fn() : fn(...args)
