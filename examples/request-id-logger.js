@@ -322,10 +322,9 @@ function report(result, options) {
 function compareTable(runs) {
   const cell = (stats) => (stats.lines === 0 ? '-' : stats.wrong === 0 ? 'kept' : `lost ${stats.wrong}/${stats.lines}`)
   const widths = runs.map(({ stack }) => Math.max(18, stack.name.length + 2))
-  const lines = [`${'hop'.padEnd(14)}${runs.map(({ stack }, i) => stack.name.padEnd(widths[i])).join('')}`]
-  for (const hop of HOPS) {
-    lines.push(`${hop.padEnd(14)}${runs.map(({ result }, i) => (result ? cell(result.log.hops.get(hop)) : 'skipped').padEnd(widths[i])).join('')}`)
-  }
+  const row = (first, cells) => `${first.padEnd(14)}${cells.map((text, i) => text.padEnd(widths[i])).join('')}`.trimEnd()
+  const lines = [row('hop', runs.map(({ stack }) => stack.name))]
+  for (const hop of HOPS) lines.push(row(hop, runs.map(({ result }) => (result ? cell(result.log.hops.get(hop)) : 'skipped'))))
   return lines.join('\n')
 }
 
@@ -362,9 +361,15 @@ async function main() {
   console.log('')
   report(baton.result, options)
   if (options.compare) {
-    console.log('\nwhere the request id is, hop by hop (node:async_hooks: Node\'s AsyncLocalStorage instead of ' +
-      'baton\'s;\nnapi-rs: the plain napi-rs AsyncTask and ThreadsafeFunction instead of baton\'s tasks; ' +
-      'piscina: instead of baton\'s WorkerPool;\nonce a callback runs without the id, the hops it starts run without it too)\n')
+    console.log([
+      '',
+      'where the request id is, hop by hop; each other stack swaps one part of baton\'s:',
+      '  node:async_hooks  Node\'s AsyncLocalStorage instead of baton\'s',
+      '  napi-rs           the plain napi-rs AsyncTask and ThreadsafeFunction instead of baton\'s tasks',
+      '  piscina           piscina instead of baton\'s WorkerPool',
+      'once a callback runs without the id, the hops it starts run without it too',
+      '',
+    ].join('\n'))
     console.log(compareTable(runs))
     for (const { stack, result } of runs.slice(1)) {
       if (result?.problems.length) console.log(`${stack.name}: ${result.problems.length} request(s) failed, e.g. ${result.problems[0]}`)
