@@ -6,7 +6,7 @@
 const test = require('ava')
 const { execFileSync } = require('node:child_process')
 const { join } = require('node:path')
-const { platformOf, readToml, workflowTargets } = require('../scripts/check-release')
+const { localCrates, platformOf, readToml, workflowTargets } = require('../scripts/check-release')
 const pkg = require('../package.json')
 
 const SCRIPT = join(__dirname, '..', 'scripts', 'check-release.js')
@@ -20,6 +20,18 @@ test('readToml reads tables, dotted keys, arrays over several lines, inline tabl
   t.is(tables.get('dependencies').get('baton-napi'), '{ path = "crates/baton-napi", version = "0.1.0" }')
   t.is(tables.get('dependencies.helper').get('path'), '"crates/helper"')
   t.is(tables.get("target.'cfg(windows)'.build-dependencies").get('winres'), '{ path = "crates/winres" }')
+})
+
+test('localCrates follows workspace members (globs too) and path dependencies of every kind', (t) => {
+  const crates = localCrates(join(__dirname, 'fixtures', 'release', 'workspace'))
+  t.deepEqual([...crates.keys()].sort(), ['.', 'crates/baton-napi', 'crates/helper', 'tools/gen', 'vendored/winres'])
+  t.is(crates.get('crates/baton-napi').get('package').get('name'), '"baton-napi"')
+})
+
+test('localCrates fails clearly on a path dependency without a Cargo.toml', (t) => {
+  t.throws(() => localCrates(join(__dirname, 'fixtures', 'release', 'broken')), {
+    message: 'dependencies.gone in ./Cargo.toml points at crates/gone, which has no Cargo.toml',
+  })
 })
 
 test('platformOf names every napi target as the napi-rs CLI names its npm/ package', (t) => {

@@ -77,27 +77,30 @@ const tomlString = (value) => (value === undefined ? undefined : /^["'](.*)["']$
 const tomlStrings = (value) => [...(value ?? '').matchAll(/"((?:\\.|[^"\\])*)"|'([^']*)'/g)].map((m) => m[1] ?? m[2])
 const inlineKey = (value, key) => tomlString(new RegExp(`(?:^|[{,\\s])${key}\\s*=\\s*("[^"]*"|'[^']*')`).exec(value ?? '')?.[1])
 
-/** The local crates the root manifest builds: workspace members and path dependencies, recursively. */
-function localCrates() {
-  const crates = new Map() // dir (posix, relative to root) -> manifest tables
+/**
+ * The local crates the manifest in `base` builds: workspace members and path
+ * dependencies, recursively. Map of dir (posix, relative to `base`) -> manifest tables.
+ */
+function localCrates(base = root) {
+  const crates = new Map()
   const visit = (dir) => {
     if (crates.has(dir)) return
-    const manifest = join(root, dir, 'Cargo.toml')
+    const manifest = join(base, dir, 'Cargo.toml')
     if (!existsSync(manifest)) throw new Error(`${dir === '.' ? '' : dir + '/'}Cargo.toml is missing (needed by the workspace)`)
     const tables = readToml(manifest)
     crates.set(dir, tables)
     for (const member of tomlStrings(tables.get('workspace')?.get('members'))) {
-      for (const found of expandMember(posix.join(dir, member))) visit(found)
+      for (const found of expandMember(base, posix.join(dir, member))) visit(found)
     }
     for (const [name, entries] of tables) {
       if (/(^|\.)(dependencies|dev-dependencies|build-dependencies)$/.test(name)) {
         for (const [key, value] of entries) {
           const path = inlineKey(value, 'path')
-          if (path !== undefined) visit(checkedPath(dir, path, `${name}.${key}`))
+          if (path !== undefined) visit(checkedPath(base, dir, path, `${name}.${key}`))
         }
       } else if (/(^|\.)(dependencies|dev-dependencies|build-dependencies)\.[^.]+$/.test(name)) {
         const path = tomlString(entries.get('path'))
-        if (path !== undefined) visit(checkedPath(dir, path, name))
+        if (path !== undefined) visit(checkedPath(base, dir, path, name))
       }
     }
   }
@@ -105,21 +108,21 @@ function localCrates() {
   return crates
 }
 
-function checkedPath(dir, path, where) {
+function checkedPath(base, dir, path, where) {
   const resolved = posix.normalize(posix.join(dir, path))
-  if (!existsSync(join(root, resolved, 'Cargo.toml'))) {
+  if (!existsSync(join(base, resolved, 'Cargo.toml'))) {
     throw new Error(`${where} in ${dir}/Cargo.toml points at ${resolved}, which has no Cargo.toml`)
   }
   return resolved
 }
 
-function expandMember(pattern) {
+function expandMember(base, pattern) {
   if (!pattern.includes('*')) return [posix.normalize(pattern)]
   const [parent, ...rest] = pattern.split('/*')
   if (rest.join('') !== '') throw new Error(`workspace member pattern ${pattern} is not supported by this check`)
-  const dir = join(root, parent)
+  const dir = join(base, parent)
   if (!existsSync(dir)) return []
-  return readdirSync(dir).map((name) => posix.join(parent, name)).filter((d) => existsSync(join(root, d, 'Cargo.toml')))
+  return readdirSync(dir).map((name) => posix.join(parent, name)).filter((d) => existsSync(join(base, d, 'Cargo.toml')))
 }
 
 /** Files git tracks under `dir` (the working tree's when git is missing). */
@@ -314,4 +317,4 @@ function main(name) {
 
 if (require.main === module) main(process.argv[2])
 
-module.exports = { platformOf, readToml, workflowTargets }
+module.exports = { localCrates, platformOf, readToml, workflowTargets }
