@@ -275,7 +275,7 @@ async function runStack(stack, options) {
   const log = createLog(stack.storage)
   const pool = stack.pool.create(options.threads)
   const server = createServer(stack, pool, log)
-  await new Promise((resolve, reject) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve).once('error', reject))
+  await new Promise((resolve, reject) => server.listen(0, '127.0.0.1', resolve).once('error', reject))
   const list = jobs(options.requests)
   const expected = stack.tasks.expected(list.filter((job) => job[2] !== undefined).map((job) => job[2]))
   const progress = startProgress(stack.name, list.length, log)
