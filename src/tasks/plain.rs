@@ -53,3 +53,40 @@ pub fn plain_async_task(env: Env, callback: Option<Function>) -> Result<AsyncTas
     callback: JsThreadOnly(callback),
   }))
 }
+
+/// Progress the way napi-rs users report it: a `ThreadsafeFunction` called from the
+/// pool thread, whose calls napi-rs makes with `napi_call_function`. It calls
+/// `on_progress` with `steps` fractions ending at 1 and resolves to `steps`; the calls
+/// may arrive after the Promise settles.
+pub struct PlainProgress {
+  steps: u32,
+  on_progress: napi::threadsafe_function::ThreadsafeFunction<f64, (), f64, napi::Status, false>,
+}
+
+impl Task for PlainProgress {
+  type Output = u32;
+  type JsValue = u32;
+
+  fn compute(&mut self) -> Result<u32> {
+    for step in 1..=self.steps {
+      let fraction = f64::from(step) / f64::from(self.steps);
+      self.on_progress.call(
+        fraction,
+        napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking,
+      );
+    }
+    Ok(self.steps)
+  }
+
+  fn resolve(&mut self, _env: Env, output: u32) -> Result<u32> {
+    Ok(output)
+  }
+}
+
+#[napi]
+pub fn plain_progress_task(
+  steps: u32,
+  on_progress: napi::threadsafe_function::ThreadsafeFunction<f64, (), f64, napi::Status, false>,
+) -> AsyncTask<PlainProgress> {
+  AsyncTask::new(PlainProgress { steps, on_progress })
+}
