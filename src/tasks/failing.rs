@@ -1,8 +1,8 @@
-use napi::bindgen_prelude::{AsyncTask, Function};
+use napi::bindgen_prelude::Function;
 use napi::{Env, Error, Result};
 use napi_derive::napi;
 
-use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Scheduled};
+use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Started};
 use crate::shared::error::Failure;
 
 /// A task whose work fails: the error path of every form.
@@ -28,7 +28,7 @@ pub fn failing_task(
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> Result<AsyncTask<Scheduled<Failing>>> {
+) -> Result<Started> {
   let hooks = Hooks { abort, on_progress, callback };
   schedule(&env, Failing, hooks)
 }

@@ -2,12 +2,12 @@
 
 use dashu_int::ops::BitTest;
 use dashu_int::{UBig, Word};
-use napi::bindgen_prelude::{AsyncTask, BigInt, Function};
+use napi::bindgen_prelude::{BigInt, Function};
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Scheduled};
-use crate::shared::error::Failure;
+use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Started};
+use crate::shared::error::{out_of_range, Failure};
 
 /// The largest `n` accepted: F(n) then has about 69 million bits (8.7 MB), far below
 /// V8's BigInt limit, and takes seconds, not minutes.
@@ -124,11 +124,13 @@ pub fn fibonacci_task(
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> Result<AsyncTask<Scheduled<Fibonacci>>> {
+) -> Result<Started> {
   if n > FIBONACCI_MAX_N {
-    return Err(napi::Error::new(
-      napi::Status::InvalidArg,
-      format!("n must be <= {FIBONACCI_MAX_N}"),
+    return Err(out_of_range(
+      &env,
+      &format!(
+        "The value of \"n\" is out of range. It must be >= 0 && <= {FIBONACCI_MAX_N}. Received {n}"
+      ),
     ));
   }
   let hooks = Hooks { abort, on_progress, callback };

@@ -21,7 +21,7 @@ use crate::shared::channel::Sender;
 use crate::shared::error::Failure;
 
 pub use abort::AbortFlag;
-pub use schedule::{schedule, Hooks, Scheduled};
+pub use schedule::{schedule, Hooks, Started};
 
 /// Background work in two halves: `perform` off the JS thread, `complete` on it.
 pub trait BackgroundTask: Send + 'static {

@@ -1,8 +1,8 @@
-use napi::bindgen_prelude::{AsyncTask, Function};
+use napi::bindgen_prelude::Function;
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Scheduled};
+use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Started};
 use crate::shared::error::Failure;
 
 /// The smallest useful task: it answers 17. Used to measure the round trip.
@@ -28,7 +28,7 @@ pub fn perform_async_task(
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> Result<AsyncTask<Scheduled<Seventeen>>> {
+) -> Result<Started> {
   let hooks = Hooks { abort, on_progress, callback };
   schedule(&env, Seventeen, hooks)
 }

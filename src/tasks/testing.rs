@@ -1,11 +1,11 @@
 //! A task that panics on purpose, for the tests that prove a panic becomes an error
 //! and never aborts the process. Not part of the public JS API.
 
-use napi::bindgen_prelude::{AsyncTask, Function};
+use napi::bindgen_prelude::Function;
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Scheduled};
+use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Started};
 use crate::shared::error::Failure;
 
 pub struct Panicking {
@@ -37,7 +37,7 @@ pub fn panicking_task(
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> Result<AsyncTask<Scheduled<Panicking>>> {
+) -> Result<Started> {
   let task = Panicking { in_complete: phase == "complete" };
   let hooks = Hooks { abort, on_progress, callback };
   schedule(&env, task, hooks)
