@@ -384,13 +384,12 @@ test.serial('fuzz: the native tasks, both forms, with options', async (t) => {
   await fuzz(t, 3, ([n, options, callback]) => baton.fibonacci(small(n), options, callback))
   await fuzz(t, 2, ([n, callback]) => baton.fibonacci(small(n), callback))
   await fuzz(t, 1, ([callback]) => baton.performAsyncTask(callback))
-  // failingTask's own failure is an outcome, not a fault. Its code is a napi-rs status
-  // name today ('GenericFailure'), which issue 8 replaces in the native lane: the message
-  // identifies it until then.
+  // failingTask's own failure is an outcome, not a fault: an Error of its own message
+  // and no code (never a napi-rs status name).
   await fuzz(t, 1, ([callback]) => {
     const promise = baton.failingTask(callback)
     return promise?.catch((error) => {
-      if (error.message !== 'I am a failing task') throw error
+      if (error.message !== 'I am a failing task' || error.code !== undefined) throw error
     })
   })
   await fuzz(t, 2, ([a, b]) => baton.resources(a, b))

@@ -255,11 +255,6 @@ async function threads(from, to, settle) {
   for (let t = 0; t < count; t += 2) await Promise.all([runOne(t), t + 1 < count ? runOne(t + 1) : undefined])
 }
 
-// Registry cleanup of ended worker threads is issue 8's defect 4, being fixed
-// separately: until that fix is merged, this path's registry figure is reported but
-// does not fail the run. Remove the entry once the fix is in.
-const REGISTRY_REPORT_ONLY = new Set(['threads'])
-
 const PATHS = [
   ['storages', storages],
   ['resources', resourcesPath],
@@ -293,12 +288,7 @@ async function measure(name, run) {
   const after = process.memoryUsage()
   const left = resources().length - registryBefore
   counted.check()
-  const registryOk = left === 0 || REGISTRY_REPORT_ONLY.has(name)
-  if (left !== 0) {
-    const message = `${left} registry entries left after the path (resources() should hold none of them)`
-    if (registryOk) console.log(`note: ${name}: ${message}; reported only until issue 8 defect 4 (registry cleanup of ended threads) is fixed`)
-    else violation(name, message)
-  }
+  if (left !== 0) violation(name, `${left} registry entries left after the path (resources() should hold none of them)`)
   for (const [what, from, bounds] of [
     ['over the second half', middle, HALF_BOUND],
     ['over the whole path', before, TOTAL_BOUND],
@@ -315,7 +305,7 @@ async function measure(name, run) {
     Math.round(OPS / seconds).toLocaleString('en-US'),
     `${mb(before.heapUsed)} → ${mb(middle.heapUsed)} → ${mb(after.heapUsed)}`,
     `${mb(before.rss)} → ${mb(middle.rss)} → ${mb(after.rss)}`,
-    registryOk && left !== 0 ? `${left} (report only)` : String(left),
+    String(left),
   ])
 }
 
