@@ -39,7 +39,8 @@ function start(id, payload) {
     return transport.encodeThrown(error)
   }
   controllers.set(id, controller)
-  Promise.resolve(result).then(
+  // Not Promise.resolve(result), which reads a promise's `constructor` and may throw here.
+  new Promise((resolve) => resolve(result)).then(
     (value) => finishLater(id, transport.encodeValue(value)),
     (error) => finishLater(id, transport.encodeThrown(error)),
   )
