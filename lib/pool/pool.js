@@ -139,8 +139,8 @@ class WorkerPool extends EventEmitterAsyncResource {
     const { name, signal, transferList } = options
     if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
-    if (transferList !== undefined) validateTransferList(transferList)
-    return new Promise((resolve, reject) => this.#submit(task, name, signal, transferList, undefined, resolve, reject))
+    const buffers = transferList === undefined ? undefined : validateTransferList(transferList)
+    return new Promise((resolve, reject) => this.#submit(task, name, signal, buffers, undefined, resolve, reject))
   }
 
   /** The form of Node's docs pool: `callback(err, result)`, called in the caller's context. */
@@ -155,6 +155,8 @@ class WorkerPool extends EventEmitterAsyncResource {
     let payload
     try {
       payload = transport.encodeTask(task, name, workers.capture())
+      // After encoding, whose getters may detach a listed buffer: nothing runs between this and submit.
+      if (transferList !== undefined) checkTransfer(transferList)
     } catch (error) {
       return refuse(callback, reject, error)
     }
@@ -441,18 +443,48 @@ function end(record) {
 /**
  * `transferList`: ArrayBuffers move to the worker. Their bytes travel in the payload
  * (the native queue holds bytes, not V8 objects), and here they are detached, as
- * after a postMessage transfer.
+ * after a postMessage transfer. Returns the buffers: a view stands for its buffer.
  */
-function detach(transferList) {
-  for (const item of transferList) {
-    const buffer = ArrayBuffer.isView(item) ? item.buffer : item
-    if (!buffer.detached && buffer.byteLength > 0) structuredClone(buffer, { transfer: [buffer] })
+function validateTransferList(transferList) {
+  if (!Array.isArray(transferList)) throw invalidArgType('options.transferList', 'an instance of Array', transferList)
+  const buffers = []
+  const viewed = []
+  for (let i = 0; i < transferList.length; i++) {
+    // Own elements only: a hole must not read a polluted Array.prototype.
+    const item = Object.hasOwn(transferList, i) ? transferList[i] : undefined
+    if (item instanceof ArrayBuffer) buffers.push(item)
+    else if (ArrayBuffer.isView(item) && item.buffer instanceof ArrayBuffer) viewed.push(item.buffer)
+    else throw invalidArgType(`options.transferList[${i}]`, 'an instance of ArrayBuffer, TypedArray, or DataView', item)
+  }
+  // Several views of one buffer name it once; a buffer listed twice is postMessage's error.
+  for (const buffer of viewed) if (!buffers.includes(buffer)) buffers.push(buffer)
+  return buffers
+}
+
+/** Cannot be cloned: cloning it with `transfer` reports the list's own errors first, moving nothing. */
+const PROBE = Symbol('baton.transferProbe')
+let probeMessage
+try {
+  structuredClone(PROBE)
+} catch (error) {
+  probeMessage = error.message
+}
+
+/**
+ * Throws what postMessage would throw for these buffers (this Node's DataCloneError:
+ * a duplicate, a detached buffer, a pooled Buffer's or a Wasm memory's), detaching none.
+ */
+function checkTransfer(buffers) {
+  try {
+    structuredClone(PROBE, { transfer: buffers })
+  } catch (error) {
+    if (error.message === probeMessage) return
+    throw error
   }
 }
 
-function validateTransferList(transferList) {
-  const ok = Array.isArray(transferList) && transferList.every((item) => (ArrayBuffer.isView(item) ? item.buffer : item) instanceof ArrayBuffer)
-  if (!ok) throw invalidArgType('options.transferList', 'an array of ArrayBuffers or views of them', transferList)
+function detach(buffers) {
+  structuredClone(undefined, { transfer: buffers })
 }
 
 module.exports = { WorkerPool }
