@@ -11,7 +11,7 @@ const { Worker, setEnvironmentData } = require('node:worker_threads')
 const { join } = require('node:path')
 const binding = require('../shared/binding')
 const { AbortError, invalidArgType, nodeError } = require('../shared/errors')
-const { validateAbortSignal, validateFunction, validateObject } = require('../shared/validators')
+const { ownProperty, validateAbortSignal, validateFunction, validateObject } = require('../shared/validators')
 const { AsyncResource, EventEmitterAsyncResource } = require('../context/resource')
 const workers = require('../context/workers')
 const { normalize } = require('./options')
@@ -134,9 +134,14 @@ class WorkerPool extends EventEmitterAsyncResource {
   }
 
   /** Runs `task` in a worker; the Promise settles in the caller's context. */
-  run(task, options = {}) {
-    validateObject(options, 'options')
-    const { name, signal, transferList } = options
+  run(task, options = undefined) {
+    let name, signal, transferList
+    if (options !== undefined) {
+      validateObject(options, 'options')
+      name = ownProperty(options, 'name')
+      signal = ownProperty(options, 'signal')
+      transferList = ownProperty(options, 'transferList')
+    }
     if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
     const buffers = transferList === undefined ? undefined : validateTransferList(transferList)
@@ -215,7 +220,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     if (entry === undefined) return
     const where = this.#core.abort(id)
     this.#fail(id, entry, abortError(entry.signal))
-    if (where <= 0) return
+    if (where <= 0 || this.#options.abortGracePeriod === Infinity) return
     // Running: its handler's signal fires now; a handler that ignores it loses its worker.
     const timer = setTimeout(() => {
       const record = this.#workers.get(where)
@@ -356,7 +361,13 @@ class WorkerPool extends EventEmitterAsyncResource {
    * Stops taking tasks, lets the queued and running ones finish (with `force`, rejects
    * the queued ones with ERR_BATON_POOL_CLOSED), then ends the workers.
    */
-  close({ force = false } = {}) {
+  close(options = undefined) {
+    let force = false
+    if (options !== undefined) {
+      validateObject(options, 'options')
+      force = ownProperty(options, 'force') ?? false
+      if (typeof force !== 'boolean') throw invalidArgType('options.force', 'of type boolean', force)
+    }
     if (this.#closing === undefined) {
       this.#state = CLOSING
       if (force) this.#rejectQueued()

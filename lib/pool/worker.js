@@ -8,6 +8,7 @@ const { getEnvironmentData, parentPort } = require('node:worker_threads')
 const binding = require('../shared/binding')
 const workers = require('../context/workers')
 const { nodeError } = require('../shared/errors')
+const { ownProperty } = require('../shared/validators')
 const { CONFIG, EXITED_LOADING, READY, RUN } = require('./protocol')
 const transport = require('./transport')
 
@@ -80,7 +81,8 @@ async function load() {
   // CommonJS modules arrive as `default`; ESM as named exports and maybe `default`.
   const exports = namespace.default
   const named = { ...(typeof exports === 'object' && exports !== null ? exports : {}), ...namespace }
-  const fallback = typeof exports === 'function' ? exports : typeof exports?.default === 'function' ? exports.default : undefined
+  const inner = typeof exports === 'object' && exports !== null ? ownProperty(exports, 'default') : undefined
+  const fallback = typeof exports === 'function' ? exports : typeof inner === 'function' ? inner : undefined
   const hasFunction = fallback !== undefined || Object.values(named).some((v) => typeof v === 'function')
   if (!hasFunction) {
     throw nodeError(TypeError, 'ERR_BATON_TASK_NOT_FOUND', `The worker module ${filename} exports no function`)
