@@ -15,7 +15,7 @@ const { ownProperty, validateAbortSignal, validateFunction, validateObject } = r
 const { AsyncResource, EventEmitterAsyncResource } = require('../context/resource')
 const workers = require('../context/workers')
 const { normalize } = require('./options')
-const { CONFIG, EXITED_LOADING, READY } = require('./protocol')
+const { CONFIG, EXITED_LOADING, READY, UNSETTLED_LOADING } = require('./protocol')
 const transport = require('./transport')
 
 const WORKER_MAIN = join(__dirname, 'worker.js')
@@ -255,6 +255,9 @@ class WorkerPool extends EventEmitterAsyncResource {
         this.#starting--
       } else if (message === EXITED_LOADING) {
         record.error ??= new Error('the worker called process.exit() while loading')
+      } else if (message === UNSETTLED_LOADING) {
+        const why = `the module's evaluation never settled: its top-level await is still pending with nothing left to run (exit code 13)`
+        record.error ??= nodeError(Error, 'ERR_BATON_WORKER_MODULE_UNSETTLED', why)
       }
     })
     worker.on('error', (error) => {

@@ -9,7 +9,7 @@ const binding = require('../shared/binding')
 const workers = require('../context/workers')
 const { nodeError } = require('../shared/errors')
 const { ownProperty } = require('../shared/validators')
-const { CONFIG, EXITED_LOADING, READY, RUN } = require('./protocol')
+const { CONFIG, EXITED_LOADING, READY, RUN, UNSETTLED_LOADING } = require('./protocol')
 const transport = require('./transport')
 
 const { pool, worker, filename, name: defaultName } = getEnvironmentData(CONFIG)
@@ -92,12 +92,24 @@ async function load() {
 
 // Told apart from the pool or the user terminating the thread, which runs no 'exit'
 // listener: the pool must not start worker after worker for a module that exits.
-const exitedLoading = () => parentPort.postMessage(EXITED_LOADING)
+// The loop running dry with the import pending is a top-level await that never settles:
+// the thread then ends with Node's exit code for that, 13, as a worker started on the
+// module itself would.
+let drained = false
+const drainedLoading = () => {
+  drained = true
+  process.exitCode = 13
+}
+const exitedLoading = () => parentPort.postMessage(drained ? UNSETTLED_LOADING : EXITED_LOADING)
+process.on('beforeExit', drainedLoading)
 process.once('exit', exitedLoading)
 
 load().then(
   () => {
     process.off('exit', exitedLoading)
+    process.off('beforeExit', drainedLoading)
+    // The module's own 'beforeExit' listener gave the loop more work, and it settled.
+    if (drained) process.exitCode = undefined
     core = new binding.PoolWorker(pool, worker, onMessages)
     parentPort.postMessage(READY)
   },
