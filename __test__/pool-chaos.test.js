@@ -30,6 +30,36 @@ function deadline(ms, describe) {
   return { promise, clear: () => clearTimeout(timer) }
 }
 
+/** Terminates a random worker of `pool` every `every` ms (a range), at most `most` of them. */
+function startKiller(pool, rand, { every: [min, max], most }) {
+  const killer = { kills: 0, running: true, done: undefined }
+  const killed = new WeakSet()
+  killer.done = (async () => {
+    while (killer.running && killer.kills < most) {
+      await sleep(min + rand() * (max - min))
+      // Each worker once: every terminate() call adds an 'exit' listener.
+      const threads = pool.threads.filter((worker) => !killed.has(worker))
+      if (threads.length === 0) continue
+      const victim = threads[Math.floor(rand() * threads.length)]
+      killed.add(victim)
+      victim.terminate()
+      killer.kills++
+    }
+  })()
+  return killer
+}
+
+/** `promise`, or the deadline's failure; the killer stops either way. */
+async function settledBy(promise, limit, killer) {
+  try {
+    await Promise.race([promise, limit.promise])
+  } finally {
+    limit.clear()
+    killer.running = false
+    await killer.done
+  }
+}
+
 test.serial('chaos: thousands of tasks while workers die; each settles once, in its own context', async (t) => {
   const seed = Number(process.env.BATON_CHAOS_SEED ?? Date.now() % 1e9)
   t.log(`seed ${seed} (BATON_CHAOS_SEED replays it)`)
@@ -57,21 +87,7 @@ test.serial('chaos: thousands of tasks while workers die; each settles once, in 
     if (how.exit && error === null) problems.push(`${id}: exited and resolved`)
   }
 
-  let killing = true
-  let kills = 0
-  const killed = new WeakSet()
-  const killer = (async () => {
-    while (killing) {
-      await sleep(20 + rand() * 60)
-      // Each worker once: every terminate() call adds an 'exit' listener.
-      const threads = pool.threads.filter((worker) => !killed.has(worker))
-      if (threads.length === 0) continue
-      const victim = threads[Math.floor(rand() * threads.length)]
-      killed.add(victim)
-      victim.terminate()
-      kills++
-    }
-  })()
+  const killer = startKiller(pool, rand, { every: [20, 80], most: Infinity })
 
   const all = []
   for (let id = 0; id < TASK_COUNT; id++) {
@@ -103,13 +119,7 @@ test.serial('chaos: thousands of tasks while workers die; each settles once, in 
   }
   // Generous: this settles in seconds on a loaded machine, not minutes.
   const limit = deadline(90_000, () => `chaos did not settle within 90 s (seed ${seed}); unsettled: ${settled.filter((count) => count === 0).length}`)
-  try {
-    await Promise.race([Promise.all(all), limit.promise])
-  } finally {
-    limit.clear()
-    killing = false
-    await killer
-  }
+  await settledBy(Promise.all(all), limit, killer)
   // Late second settlements would show up here.
   await sleep(50)
 
@@ -118,8 +128,8 @@ test.serial('chaos: thousands of tasks while workers die; each settles once, in 
     settled.flatMap((count, id) => (count === 1 ? [] : [`${id}: settled ${count} times`])),
     [],
   )
-  t.log(`${kills} workers terminated; outcomes ${JSON.stringify(outcomes)}`)
-  t.true(kills > 0)
+  t.log(`${killer.kills} workers terminated; outcomes ${JSON.stringify(outcomes)}`)
+  t.true(killer.kills > 0)
   t.true(outcomes.resolved > TASK_COUNT / 2)
 
   // The pool is healthy: a final batch succeeds, and no task is left registered.
@@ -180,20 +190,7 @@ test.serial('chaos: kills, aborts of queued and running tasks and a forced close
 
   // Bounded kills, spaced out: on a loaded machine, workers killed faster than they start
   // would starve the stream (a livelock of the test, not of the pool).
-  let killing = true
-  let kills = 0
-  const killed = new WeakSet()
-  const killer = (async () => {
-    while (killing && kills < 40) {
-      await sleep(30 + rand() * 70)
-      const threads = pool.threads.filter((worker) => !killed.has(worker))
-      if (threads.length === 0) continue
-      const victim = threads[Math.floor(rand() * threads.length)]
-      killed.add(victim)
-      victim.terminate()
-      kills++
-    }
-  })()
+  const killer = startKiller(pool, rand, { every: [30, 100], most: 40 })
 
   // Generous: this settles in seconds on a loaded machine, not minutes.
   const limit = deadline(90_000, () => `chaos did not settle within 90 s (seed ${seed}); unsettled: ${tasks.filter((task) => task.settled === 0).length}`)
@@ -237,13 +234,7 @@ test.serial('chaos: kills, aborts of queued and running tasks and a forced close
     }
   }
 
-  try {
-    await Promise.race([Promise.all([...submitted, closing]), limit.promise])
-  } finally {
-    limit.clear()
-    killing = false
-    await killer
-  }
+  await settledBy(Promise.all([...submitted, closing]), limit, killer)
   // Late second settlements would show up here.
   await sleep(50)
 
@@ -252,7 +243,7 @@ test.serial('chaos: kills, aborts of queued and running tasks and a forced close
     tasks.filter((task) => task.settled !== 1).map((task) => `${task.id}: settled ${task.settled} times`),
     [],
   )
-  t.log(`close at ${closeAt}, ${kills} workers terminated; outcomes ${JSON.stringify(outcomes)}`)
+  t.log(`close at ${closeAt}, ${killer.kills} workers terminated; outcomes ${JSON.stringify(outcomes)}`)
   // Tasks submitted after close() were all refused.
   t.true(tasks.filter((task) => task.afterClose).length > 0)
   t.true(outcomes.closed >= TASK_COUNT - closeAt)
