@@ -454,11 +454,7 @@ function end(record) {
   record.worker.terminate()
 }
 
-/**
- * `transferList`: ArrayBuffers move to the worker. Their bytes travel in the payload
- * (the native queue holds bytes, not V8 objects), and here they are detached, as
- * after a postMessage transfer. Returns the buffers: a view stands for its buffer.
- */
+/** `transferList`'s buffers, checked for type: a view stands for its buffer. */
 function validateTransferList(transferList) {
   if (!Array.isArray(transferList)) throw invalidArgType('options.transferList', 'an instance of Array', transferList)
   const buffers = []
@@ -497,6 +493,11 @@ function checkTransfer(buffers) {
   }
 }
 
+/**
+ * The listed buffers move to the worker. Their bytes travel in the payload (the native
+ * queue holds bytes, not V8 objects), and here they are detached, as after a
+ * postMessage transfer.
+ */
 function detach(buffers) {
   structuredClone(undefined, { transfer: buffers })
 }
