@@ -170,6 +170,7 @@ for (const [file, pattern] of [
   ['syntax-error.js', /SyntaxError|Unexpected end of input/],
   ['no-function.js', /exports no function/],
   ['exit-on-load.js', /process.exit\(\) while loading/],
+  ['unsettled-await.mjs', /the module's evaluation never settled: its top-level await is still pending/],
 ]) {
   test(`an unloadable worker module (${file}) rejects tasks with ERR_BATON_WORKER_INIT, without respawning forever`, async (t) => {
     const broken = new WorkerPool({ filename: join(fixtures, file), minThreads: 1, maxThreads: 2 })
@@ -192,3 +193,13 @@ for (const [file, pattern] of [
     await broken.close()
   })
 }
+
+test('an unsettled top-level await: the cause has a code, and the worker exits with 13 as Node reports it', async (t) => {
+  const pool = new WorkerPool({ filename: join(fixtures, 'unsettled-await.mjs'), minThreads: 0, maxThreads: 1 })
+  const exit = new Promise((resolve) => pool.once('workerExit', (worker, code) => resolve(code)))
+  const error = await t.throwsAsync(pool.run(1), { code: 'ERR_BATON_WORKER_INIT' })
+  t.is(error.cause.code, 'ERR_BATON_WORKER_MODULE_UNSETTLED')
+  t.notRegex(error.message, /process\.exit/)
+  t.is(await exit, 13)
+  await pool.close()
+})

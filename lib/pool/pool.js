@@ -11,11 +11,11 @@ const { Worker, setEnvironmentData } = require('node:worker_threads')
 const { join } = require('node:path')
 const binding = require('../shared/binding')
 const { AbortError, invalidArgType, nodeError } = require('../shared/errors')
-const { validateAbortSignal, validateFunction, validateObject } = require('../shared/validators')
+const { ownProperty, validateAbortSignal, validateFunction, validateObject } = require('../shared/validators')
 const { AsyncResource, EventEmitterAsyncResource } = require('../context/resource')
 const workers = require('../context/workers')
 const { normalize } = require('./options')
-const { CONFIG, EXITED_LOADING, READY } = require('./protocol')
+const { CONFIG, EXITED_LOADING, READY, UNSETTLED_LOADING } = require('./protocol')
 const transport = require('./transport')
 
 const WORKER_MAIN = join(__dirname, 'worker.js')
@@ -134,13 +134,18 @@ class WorkerPool extends EventEmitterAsyncResource {
   }
 
   /** Runs `task` in a worker; the Promise settles in the caller's context. */
-  run(task, options = {}) {
-    validateObject(options, 'options')
-    const { name, signal, transferList } = options
+  run(task, options = undefined) {
+    let name, signal, transferList
+    if (options !== undefined) {
+      validateObject(options, 'options')
+      name = ownProperty(options, 'name')
+      signal = ownProperty(options, 'signal')
+      transferList = ownProperty(options, 'transferList')
+    }
     if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
-    if (transferList !== undefined) validateTransferList(transferList)
-    return new Promise((resolve, reject) => this.#submit(task, name, signal, transferList, undefined, resolve, reject))
+    const buffers = transferList === undefined ? undefined : validateTransferList(transferList)
+    return new Promise((resolve, reject) => this.#submit(task, name, signal, buffers, undefined, resolve, reject))
   }
 
   /** The form of Node's docs pool: `callback(err, result)`, called in the caller's context. */
@@ -155,6 +160,8 @@ class WorkerPool extends EventEmitterAsyncResource {
     let payload
     try {
       payload = transport.encodeTask(task, name, workers.capture())
+      // After encoding, whose getters may detach a listed buffer: nothing runs between this and submit.
+      if (transferList !== undefined) checkTransfer(transferList)
     } catch (error) {
       return refuse(callback, reject, error)
     }
@@ -213,7 +220,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     if (entry === undefined) return
     const where = this.#core.abort(id)
     this.#fail(id, entry, abortError(entry.signal))
-    if (where <= 0) return
+    if (where <= 0 || this.#options.abortGracePeriod === Infinity) return
     // Running: its handler's signal fires now; a handler that ignores it loses its worker.
     const timer = setTimeout(() => {
       const record = this.#workers.get(where)
@@ -248,6 +255,9 @@ class WorkerPool extends EventEmitterAsyncResource {
         this.#starting--
       } else if (message === EXITED_LOADING) {
         record.error ??= new Error('the worker called process.exit() while loading')
+      } else if (message === UNSETTLED_LOADING) {
+        const why = `the module's evaluation never settled: its top-level await is still pending with nothing left to run (exit code 13)`
+        record.error ??= nodeError(Error, 'ERR_BATON_WORKER_MODULE_UNSETTLED', why)
       }
     })
     worker.on('error', (error) => {
@@ -354,7 +364,13 @@ class WorkerPool extends EventEmitterAsyncResource {
    * Stops taking tasks, lets the queued and running ones finish (with `force`, rejects
    * the queued ones with ERR_BATON_POOL_CLOSED), then ends the workers.
    */
-  close({ force = false } = {}) {
+  close(options = undefined) {
+    let force = false
+    if (options !== undefined) {
+      validateObject(options, 'options')
+      force = ownProperty(options, 'force') ?? false
+      if (typeof force !== 'boolean') throw invalidArgType('options.force', 'of type boolean', force)
+    }
     if (this.#closing === undefined) {
       this.#state = CLOSING
       if (force) this.#rejectQueued()
@@ -438,21 +454,52 @@ function end(record) {
   record.worker.terminate()
 }
 
+/** `transferList`'s buffers, checked for type: a view stands for its buffer. */
+function validateTransferList(transferList) {
+  if (!Array.isArray(transferList)) throw invalidArgType('options.transferList', 'an instance of Array', transferList)
+  const buffers = []
+  const viewed = []
+  for (let i = 0; i < transferList.length; i++) {
+    // Own elements only: a hole must not read a polluted Array.prototype.
+    const item = Object.hasOwn(transferList, i) ? transferList[i] : undefined
+    if (item instanceof ArrayBuffer) buffers.push(item)
+    else if (ArrayBuffer.isView(item) && item.buffer instanceof ArrayBuffer) viewed.push(item.buffer)
+    else throw invalidArgType(`options.transferList[${i}]`, 'an instance of ArrayBuffer, TypedArray, or DataView', item)
+  }
+  // Several views of one buffer name it once; a buffer listed twice is postMessage's error.
+  for (const buffer of viewed) if (!buffers.includes(buffer)) buffers.push(buffer)
+  return buffers
+}
+
+/** Cannot be cloned: cloning it with `transfer` reports the list's own errors first, moving nothing. */
+const PROBE = Symbol('baton.transferProbe')
+let probeMessage
+try {
+  structuredClone(PROBE)
+} catch (error) {
+  probeMessage = error.message
+}
+
 /**
- * `transferList`: ArrayBuffers move to the worker. Their bytes travel in the payload
- * (the native queue holds bytes, not V8 objects), and here they are detached, as
- * after a postMessage transfer.
+ * Throws what postMessage would throw for these buffers (this Node's DataCloneError:
+ * a duplicate, a detached buffer, a pooled Buffer's or a Wasm memory's), detaching none.
  */
-function detach(transferList) {
-  for (const item of transferList) {
-    const buffer = ArrayBuffer.isView(item) ? item.buffer : item
-    if (!buffer.detached && buffer.byteLength > 0) structuredClone(buffer, { transfer: [buffer] })
+function checkTransfer(buffers) {
+  try {
+    structuredClone(PROBE, { transfer: buffers })
+  } catch (error) {
+    if (error.message === probeMessage) return
+    throw error
   }
 }
 
-function validateTransferList(transferList) {
-  const ok = Array.isArray(transferList) && transferList.every((item) => (ArrayBuffer.isView(item) ? item.buffer : item) instanceof ArrayBuffer)
-  if (!ok) throw invalidArgType('options.transferList', 'an array of ArrayBuffers or views of them', transferList)
+/**
+ * The listed buffers move to the worker. Their bytes travel in the payload (the native
+ * queue holds bytes, not V8 objects), and here they are detached, as after a
+ * postMessage transfer.
+ */
+function detach(buffers) {
+  structuredClone(undefined, { transfer: buffers })
 }
 
 module.exports = { WorkerPool }

@@ -7,6 +7,7 @@
 // such as `code`.
 
 const { deserialize, serialize } = require('node:v8')
+const { isNativeError } = require('node:util').types
 const { nodeError } = require('../shared/errors')
 const { NOT_PLAIN, readValue, writeArray } = require('./wire')
 
@@ -55,8 +56,11 @@ function encodeTask(task, name, stores) {
  * getter, say) is the value's own error and stays as it is.
  */
 function cloneError(error) {
-  if (error?.constructor !== Error || !/(could not|cannot) be cloned/.test(error.message)) return error
-  return new DOMException(error.message, 'DataCloneError')
+  // V8's own errors only: anything else may be hostile, and is left as it is.
+  if (!isNativeError(error) || Object.getPrototypeOf(error) !== Error.prototype) return error
+  const message = Object.getOwnPropertyDescriptor(error, 'message')?.value
+  if (typeof message !== 'string' || !/(could not|cannot) be cloned/.test(message)) return error
+  return new DOMException(message, 'DataCloneError')
 }
 
 /** `[task, name, stores]`, `stores` undefined when the task carries none. */
@@ -68,6 +72,7 @@ function decodeTask(payload) {
 const OK = 0
 const THREW = 1
 
+/** Never throws: a value that cannot be sent becomes the error that says why. */
 function encodeValue(value) {
   try {
     return write([OK, value])
@@ -76,13 +81,31 @@ function encodeValue(value) {
   }
 }
 
+/**
+ * Never throws, or the task would be lost inside the worker (and the other tasks of its
+ * batch with it). The thrown value as it is; else without its own properties and with
+ * what cannot be cloned replaced; else, if reading it throws (a getter, a Proxy's trap)
+ * or it is not an error baton can encode, an ERR_BATON_ERROR_NOT_CLONEABLE that says what.
+ */
 function encodeThrown(thrown) {
   try {
     return serialize([THREW, encodeError(thrown)])
-  } catch {
-    // Something in it cannot be cloned: keep what always can. Never throws, or the
-    // task would be lost inside the worker.
+  } catch {}
+  try {
     return serialize([THREW, encodeError(thrown, false)])
+  } catch (problem) {
+    const message = `The task threw a value that cannot be sent from the worker: ${describe(problem)}`
+    return serialize([THREW, encodeError(nodeError(TypeError, 'ERR_BATON_ERROR_NOT_CLONEABLE', message))])
+  }
+}
+
+/** What `problem` says, whatever it is: it may itself be a hostile value. */
+function describe(problem) {
+  try {
+    if (problem instanceof Error && typeof problem.message === 'string') return problem.message
+    return String(problem)
+  } catch {
+    return 'reading it threw a value that cannot be described'
   }
 }
 
@@ -94,29 +117,47 @@ function decodeOutcome(payload) {
 
 const builtins = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError, DOMException }
 
+/** Deeper `cause` chains are not errors a task means to send. */
+const MAX_CAUSES = 64
+
 /**
  * `withProperties` false: only what always clones. Own properties are left out, and a
  * thrown value or cause that cannot be cloned is replaced by the DataCloneError that
- * says why.
+ * says why. Throws when a field cannot be read or is not what an error has.
  */
-function encodeError(error, withProperties = true) {
+function encodeError(error, withProperties = true, causes = []) {
   if (!(error instanceof Error)) {
     const problem = withProperties ? undefined : cloneProblem(error)
     if (problem === undefined) return { thrown: error }
     error = problem
   }
+  if (causes.includes(error)) throw new TypeError('its cause chain is cyclic')
+  if (causes.length >= MAX_CAUSES) throw new TypeError(`its cause chain is longer than ${MAX_CAUSES} errors`)
+  causes.push(error)
   const properties = withProperties ? { ...error } : undefined
   if (properties !== undefined) delete properties.cause
   const encoded = {
-    className: error.constructor?.name ?? 'Error',
+    className: textField(() => error.constructor?.name, 'constructor.name') ?? 'Error',
     base: builtinBase(error),
-    name: error.name,
-    message: error.message,
-    stack: error.stack,
+    name: textField(() => error.name, 'name'),
+    message: textField(() => error.message, 'message'),
+    stack: textField(() => error.stack, 'stack'),
     properties,
   }
-  if ('cause' in error) encoded.cause = encodeError(error.cause, withProperties)
+  if ('cause' in error) encoded.cause = encodeError(error.cause, withProperties, causes)
   return encoded
+}
+
+/** A string field of an error, or undefined; else what is wrong with it, as an error. */
+function textField(read, field) {
+  let value
+  try {
+    value = read()
+  } catch (thrown) {
+    throw new TypeError(`reading its ${field} threw: ${describe(thrown)}`)
+  }
+  if (value === undefined || typeof value === 'string') return value
+  throw new TypeError(`its ${field} is of type ${typeof value}, not a string`)
 }
 
 function cloneProblem(value) {
@@ -137,20 +178,23 @@ function builtinBase(error) {
 }
 
 function decodeError(encoded) {
-  if (!('className' in encoded)) return encoded.thrown
-  const Base = builtins[encoded.base]
+  if (!Object.hasOwn(encoded, 'className')) return encoded.thrown
+  const Base = Object.hasOwn(builtins, encoded.base) ? builtins[encoded.base] : Error
   let error
   if (Base === AggregateError) error = new AggregateError([], encoded.message)
   else if (Base === DOMException) error = new DOMException(encoded.message, encoded.name)
   else error = new Base(encoded.message)
-  if ('cause' in encoded) {
+  if (Object.hasOwn(encoded, 'cause')) {
     Object.defineProperty(error, 'cause', { value: decodeError(encoded.cause), writable: true, configurable: true })
   }
   // A custom class arrives as its nearest built-in, named after the class.
   const name = encoded.name === Base.name && Base.name !== encoded.className ? encoded.className : encoded.name
   if (name !== error.name) Object.defineProperty(error, 'name', { value: name, writable: true, configurable: true })
   Object.defineProperty(error, 'stack', { value: encoded.stack, writable: true, configurable: true })
-  Object.assign(error, encoded.properties)
+  // Defined, not assigned: an own `__proto__` key stays a property, not the prototype.
+  for (const key of Object.keys(encoded.properties ?? {})) {
+    Object.defineProperty(error, key, { value: encoded.properties[key], writable: true, enumerable: true, configurable: true })
+  }
   return error
 }
 

@@ -38,7 +38,9 @@ const MAX_ARRAY = 1024
 
 let out = Buffer.allocUnsafeSlow(4096)
 let pos = 0
-let seen = [] // objects written in this value: a second sighting is a shared reference
+// Objects written in this value: a second sighting is a shared reference. A Set, which a
+// setter planted on Array.prototype cannot intercept.
+const seen = new Set()
 let writing = false
 let dv = new DataView(out.buffer, out.byteOffset, out.byteLength)
 
@@ -137,8 +139,8 @@ function value(v, depth) {
 }
 
 function object(v, depth) {
-  if (depth >= MAX_DEPTH || seen.length >= MAX_OBJECTS || seen.includes(v) || isProxy(v)) return false
-  seen.push(v)
+  if (depth >= MAX_DEPTH || seen.size >= MAX_OBJECTS || seen.has(v) || isProxy(v)) return false
+  seen.add(v)
   const proto = Object.getPrototypeOf(v)
   if (proto === Array.prototype) {
     const length = v.length
@@ -149,7 +151,9 @@ function object(v, depth) {
     room(1)
     out[pos++] = BEGIN_ARRAY
     varint(length)
-    for (let i = 0; i < length; i++) if (!value(v[i], depth + 1)) return false
+    // Each index its own: with the key count equal to the length, there is no hole and
+    // no property besides the elements (a hole would read Array.prototype[i]).
+    for (let i = 0; i < length; i++) if (!Object.hasOwn(v, i) || !value(v[i], depth + 1)) return false
     room(1)
     out[pos++] = END_ARRAY
     varint(0)
@@ -198,7 +202,7 @@ function writeArray(values) {
     varint(length)
     return out.subarray(0, pos)
   } finally {
-    seen = []
+    seen.clear()
     writing = false
   }
 }
@@ -283,8 +287,8 @@ function read(depth) {
     case BEGIN_ARRAY: {
       const length = readVarint()
       if (length > MAX_ARRAY) throw NOT_PLAIN
-      const array = new Array(length)
-      for (let i = 0; i < length; i++) array[i] = read(depth + 1)
+      // Defined, not assigned: assigning to a hole would call a setter on Array.prototype.
+      const array = Array.from({ __proto__: null, length }, () => read(depth + 1))
       if (readTag() !== END_ARRAY || readVarint() !== 0 || readVarint() !== length) throw NOT_PLAIN
       return array
     }

@@ -8,7 +8,8 @@ const { getEnvironmentData, parentPort } = require('node:worker_threads')
 const binding = require('../shared/binding')
 const workers = require('../context/workers')
 const { nodeError } = require('../shared/errors')
-const { CONFIG, EXITED_LOADING, READY, RUN } = require('./protocol')
+const { ownProperty } = require('../shared/validators')
+const { CONFIG, EXITED_LOADING, READY, RUN, UNSETTLED_LOADING } = require('./protocol')
 const transport = require('./transport')
 
 const { pool, worker, filename, name: defaultName } = getEnvironmentData(CONFIG)
@@ -39,7 +40,8 @@ function start(id, payload) {
     return transport.encodeThrown(error)
   }
   controllers.set(id, controller)
-  Promise.resolve(result).then(
+  // Not Promise.resolve(result), which reads a promise's `constructor` and may throw here.
+  new Promise((resolve) => resolve(result)).then(
     (value) => finishLater(id, transport.encodeValue(value)),
     (error) => finishLater(id, transport.encodeThrown(error)),
   )
@@ -79,7 +81,8 @@ async function load() {
   // CommonJS modules arrive as `default`; ESM as named exports and maybe `default`.
   const exports = namespace.default
   const named = { ...(typeof exports === 'object' && exports !== null ? exports : {}), ...namespace }
-  const fallback = typeof exports === 'function' ? exports : typeof exports?.default === 'function' ? exports.default : undefined
+  const inner = typeof exports === 'object' && exports !== null ? ownProperty(exports, 'default') : undefined
+  const fallback = typeof exports === 'function' ? exports : typeof inner === 'function' ? inner : undefined
   const hasFunction = fallback !== undefined || Object.values(named).some((v) => typeof v === 'function')
   if (!hasFunction) {
     throw nodeError(TypeError, 'ERR_BATON_TASK_NOT_FOUND', `The worker module ${filename} exports no function`)
@@ -89,12 +92,24 @@ async function load() {
 
 // Told apart from the pool or the user terminating the thread, which runs no 'exit'
 // listener: the pool must not start worker after worker for a module that exits.
-const exitedLoading = () => parentPort.postMessage(EXITED_LOADING)
+// The loop running dry with the import pending is a top-level await that never settles:
+// the thread then ends with Node's exit code for that, 13, as a worker started on the
+// module itself would.
+let drained = false
+const drainedLoading = () => {
+  drained = true
+  process.exitCode = 13
+}
+const exitedLoading = () => parentPort.postMessage(drained ? UNSETTLED_LOADING : EXITED_LOADING)
+process.on('beforeExit', drainedLoading)
 process.once('exit', exitedLoading)
 
 load().then(
   () => {
     process.off('exit', exitedLoading)
+    process.off('beforeExit', drainedLoading)
+    // The module's own 'beforeExit' listener gave the loop more work, and it settled.
+    if (drained) process.exitCode = undefined
     core = new binding.PoolWorker(pool, worker, onMessages)
     parentPort.postMessage(READY)
   },
