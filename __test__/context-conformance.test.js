@@ -99,6 +99,22 @@ for (const [label, { AsyncLocalStorage, AsyncResource }] of implementations) {
     t.deepEqual([a.getStore(), b.getStore()], [undefined, undefined])
   })
 
+  test(is('disable() inside run(): a timer and a nextTick queued before it see undefined, and a later run() works'), async (t) => {
+    const als = new AsyncLocalStorage()
+    const seen = await new Promise((resolve) => {
+      setImmediate(() => {
+        const out = {}
+        als.run('A', () => {
+          setTimeout(() => resolve(Object.assign(out, { timer: als.getStore(), rerun: als.run('B', () => als.getStore()) })), 1)
+          process.nextTick(() => (out.nextTick = als.getStore()))
+          als.disable()
+          out.sync = als.getStore()
+        })
+      })
+    })
+    t.deepEqual(seen, { sync: undefined, nextTick: undefined, timer: undefined, rerun: 'B' })
+  })
+
   test(is('1000 nested run() calls work and unwind'), (t) => {
     const als = new AsyncLocalStorage()
     const deep = (n) => (n === 0 ? als.getStore() : als.run(n, () => deep(n - 1)))

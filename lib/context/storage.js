@@ -82,13 +82,13 @@ class AsyncLocalStorage {
   }
 
   /**
-   * Removes this storage from the current context, for the rest of the current
-   * synchronous execution and what it starts. Callbacks scheduled earlier keep the
-   * value they captured (Node's AsyncContextFrame behaviour, on every Node line).
+   * Removes this storage from the current context in place, as Node's
+   * AsyncContextFrame does: every callback that captured this same context (since the
+   * last run(), enterWith() or resource entry on this path) loses the store too;
+   * contexts made before or elsewhere keep theirs. The same on every Node line.
    */
   disable() {
-    const frame = carrier.getStore()
-    if (valueIn(frame, this) !== ABSENT) carrier.enterWith(push(frame, this, ABSENT))
+    carrier.disable(this)
   }
 
   /** Enters `store` until the returned scope is disposed (`using scope = als.withScope(v)`). */

@@ -5,9 +5,10 @@
 // is that Node AsyncLocalStorage itself, so reading it is one direct call.
 
 const { AsyncLocalStorage } = require('node:async_hooks')
-const { afterRun, push } = require('../frame')
+const { ABSENT, afterRun, push, replaceWithout, resolve, valueIn } = require('../frame')
 
 const carrier = new AsyncLocalStorage()
+const read = carrier.getStore
 /**
  * Runs `fn(...args)` with `storage = store` in front of the current frame. Not the
  * carrier's own run(), which would read the frame twice, make a rest array, and put
@@ -25,5 +26,21 @@ carrier.runStorage = (storage, store, fn, args) => {
 }
 // runInAsyncScope() restores the resource's own frame by itself: nothing to put back.
 carrier.enterResource = undefined
+
+/**
+ * Takes `storage` out of the current frame in place (see replaceWithout). Node's frame
+ * is left as it is: entering a new one would change what a disable() of Node's own
+ * storages reaches. From the first disable() on, every read resolves replacements.
+ */
+carrier.disable = (storage) => {
+  const frame = carrier.getStore()
+  if (valueIn(frame, storage) === ABSENT) return
+  replaceWithout(frame, storage)
+  carrier.getStore = resolvedGetStore
+}
+
+function resolvedGetStore() {
+  return resolve(read.call(carrier))
+}
 
 module.exports = carrier

@@ -5,13 +5,12 @@
 // the current frame is the one on the resource being executed.
 
 const { createHook, executionAsyncResource } = require('node:async_hooks')
-const { ABSENT, Frame, afterRun, below, captures } = require('../frame')
+const { ABSENT, EMPTY, Frame, afterRun, below, captures, replaceWithout, resolve, valueIn } = require('../frame')
 
 const FRAME = Symbol('baton.frame')
-// The frame of a resource that has none: FRAME fields hold frames only. Where a field
+// A resource with no frame gets EMPTY: FRAME fields hold frames only. Where a field
 // held undefined and then a frame, V8 widened its type and run()'s stores into it
 // went megamorphic (measured: a fifth of run()'s time on Node 20).
-const EMPTY = new Frame(undefined, ABSENT, undefined)
 
 const hook = createHook({
   init(asyncId, type, triggerAsyncId, resource) {
@@ -69,10 +68,11 @@ function enterWith(frame) {
 
 /**
  * Puts a resource's own frame back as it is entered: an enterWith() inside an earlier
- * runInAsyncScope() wrote onto the resource itself.
+ * runInAsyncScope() wrote onto the resource itself. Only then is it written, so that a
+ * resource frozen after it was made (Node's runInAsyncScope writes nothing) still runs.
  */
 function enterResource(resource, frame) {
-  resource[FRAME] = frame
+  if (resource[FRAME] !== frame) resource[FRAME] = frame
 }
 
 /** The frame the init hook gave `resource` (the one current where it was made). */
@@ -80,4 +80,41 @@ function resourceFrame(resource) {
   return resource[FRAME] ?? EMPTY
 }
 
-module.exports = { getStore, runStorage, enterWith, enterResource, resourceFrame }
+/**
+ * Takes `storage` out of the current frame in place (see replaceWithout). From the
+ * first disable() on, every read resolves replacements first. run() reads the
+ * resource directly: the replacement goes onto the current resource (where it can be
+ * written: a frozen one runs no run() of its own), and a run() resolves the frame on
+ * its resource before it starts.
+ */
+function disable(storage) {
+  const resource = executionAsyncResource()
+  const frame = carrier.getStore()
+  if (valueIn(frame, storage) === ABSENT) return
+  // The frame is held beyond its run() now, by the replacements: never reuse it.
+  captures.count++
+  const replacement = replaceWithout(frame, storage)
+  if (writable(resource)) resource[FRAME] = replacement
+  carrier.getStore = resolvedGetStore
+  carrier.runStorage = resolvedRunStorage
+}
+
+function writable(resource) {
+  const field = Reflect.getOwnPropertyDescriptor(resource, FRAME)
+  return field === undefined ? Object.isExtensible(resource) : field.writable === true
+}
+
+function resolvedGetStore() {
+  return resolve(executionAsyncResource()[FRAME])
+}
+
+function resolvedRunStorage(storage, store, fn, args) {
+  const resource = executionAsyncResource()
+  const frame = resolve(resource[FRAME])
+  if (frame !== undefined && frame !== resource[FRAME]) resource[FRAME] = frame
+  return runStorage(storage, store, fn, args)
+}
+
+const carrier = { getStore, runStorage, enterWith, enterResource, resourceFrame, disable }
+
+module.exports = carrier
