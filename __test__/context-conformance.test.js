@@ -362,6 +362,14 @@ const { execFileSync } = require('node:child_process')
 const { join } = require('node:path')
 
 for (const label of ['node', 'baton']) {
+  test(`${label}: a collected resource gets its destroy within a setImmediate turn, also when the process exits right after`, (t) => {
+    const out = execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'fixtures', 'gc-destroy.js'), label], { encoding: 'utf8', timeout: 30_000 })
+    const seen = JSON.parse(out)
+    t.like(seen, { nextImmediate: { destroyed: 100 }, exit: { destroyed: 100 } })
+    // baton's registry: nothing collected is listed once collected.
+    if (label === 'baton') t.like(seen, { afterGc: { listed: 0 }, nextImmediate: { listed: 0 }, exit: { listed: 0 } })
+  })
+
   test(`${label}: uncaughtException and unhandledRejection handlers see the store of the code that threw`, (t) => {
     const out = execFileSync(process.execPath, [join(__dirname, 'fixtures', 'error-handlers.js'), label], { encoding: 'utf8', timeout: 30_000 })
     t.deepEqual(JSON.parse(out), { uncaught: 'thrower', rejection: 'rejecter' })

@@ -8,6 +8,8 @@
 // Listing costs no native call per resource: a new resource waits among the young
 // ones until the end of its job (or until BATCH of them wait); only those still alive
 // then are written to the registry, in one call, and watched for garbage collection.
+// After its job, nothing of baton holds a resource strongly: once collected, Node emits
+// its destroy within a setImmediate turn, and resources() no longer lists it.
 
 const { AsyncResource: NodeAsyncResource } = require('node:async_hooks')
 const EventEmitter = require('node:events')
@@ -33,12 +35,34 @@ const resolved = Promise.resolve()
 // registry, and only the class may touch a resource's state.
 let list
 
+// Listed resources that are not requireManualDestroy, by async id: resources() leaves
+// out those collected already (a WeakRef is cleared by the collection itself), and the
+// FinalizationRegistry, whose callback comes in some later task or not at all before
+// the process exits, only releases the entries of those it was never asked about.
+const watched = new Map()
 const collected = new FinalizationRegistry(unlist)
+// Node's own methods, not the ones a subclass may override (and make throw): the
+// registry's bookkeeping runs outside any call of the user's.
+const { asyncId, triggerAsyncId } = NodeAsyncResource.prototype
 
 /** Takes a listed resource's entry out of the registry. */
-function unlist(asyncId) {
-  registry.remove(asyncId)
+function unlist(id) {
+  watched.delete(id)
+  registry.remove(id)
   queueFlush()
+}
+
+/**
+ * Takes the entries of collected resources out of the registry. Reading a WeakRef
+ * keeps its target alive to the end of the job: resources() does that to the live ones.
+ */
+function sweep() {
+  for (const [id, ref] of watched) {
+    if (ref.deref() !== undefined) continue
+    collected.unregister(ref)
+    watched.delete(id)
+    registry.remove(id)
+  }
 }
 
 function queueFlush() {
@@ -75,11 +99,17 @@ class AsyncResource extends NodeAsyncResource {
   }
 
   static {
+    // A WeakRef keeps its target alive until the end of the job it was made in: made
+    // here, at the end of the resource's job, it holds the resource no longer.
     list = (resource, type, manual) => {
       if (resource.#state !== YOUNG) return
       resource.#state = LISTED
-      registry.add(resource.asyncId(), resource.triggerAsyncId(), type)
-      if (!manual) collected.register(resource, resource.asyncId(), resource)
+      const id = asyncId.call(resource)
+      registry.add(id, triggerAsyncId.call(resource), type)
+      if (manual) return
+      const ref = new WeakRef(resource)
+      watched.set(id, ref)
+      collected.register(resource, id, ref)
     }
   }
 
@@ -93,10 +123,12 @@ class AsyncResource extends NodeAsyncResource {
     this.#state = DESTROYED
     if (state === YOUNG && young[youngLength - 3] === this) {
       youngLength -= 3
-      young[youngLength] = undefined
+      young[youngLength] = young[youngLength + 1] = undefined
     } else if (state === LISTED) {
-      collected.unregister(this)
-      unlist(this.asyncId())
+      const id = asyncId.call(this)
+      const ref = watched.get(id)
+      if (ref !== undefined) collected.unregister(ref)
+      unlist(id)
     }
     return super.emitDestroy()
   }
@@ -173,6 +205,7 @@ class EventEmitterAsyncResource extends EventEmitter {
 /** Every live baton resource and task, of every thread: `{ kind, thread, id, type, triggerAsyncId, since }`. */
 function resources() {
   flush()
+  sweep()
   return registry.entries()
 }
 
