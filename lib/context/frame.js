@@ -53,13 +53,17 @@ function valueIn(frame, storage) {
 }
 
 /**
- * The frame a run() of `storage` leaves when it returns, `ran` being the frame it
- * entered: `previous` again, unless something entered a new frame inside it
- * (`enterWith`, `withScope`, `disable` of any storage). That one stays, as on Node, and
- * only `storage` gets back the value it had in `previous` (no entry where it had none).
+ * The frame a run() of `storage = store` leaves when it returns, `previous` being the
+ * frame it was entered from: `previous` again, unless something entered a new frame
+ * inside it (`enterWith`, `withScope`, `disable` of any storage). That one stays, as on
+ * Node, and only `storage` gets back the value it had in `previous` (no entry where it
+ * had none). The run's own frame is known by what it holds, so that run() keeps no
+ * local for it: a frame with the same entries is as good.
  */
-function afterRun(current, ran, previous, storage) {
-  if (current === ran) return previous
+function afterRun(current, storage, store, previous) {
+  if (current !== undefined && current.storage === storage && current.value === store && current.parent === below(previous, storage)) {
+    return previous
+  }
   const value = valueIn(previous, storage)
   return value === ABSENT && valueIn(current, storage) === ABSENT ? current : push(current, storage, value)
 }
@@ -78,19 +82,24 @@ function resolve(frame) {
   return frame
 }
 
-/**
- * Replaces `frame` (current, resolved, holding an entry of `storage`) by a copy with no
- * entry of `storage` at all, so that the copy keeps nothing of a storage that is
- * dropped: the nodes above its deepest entry are copied, the rest shared.
- */
-function replaceWithout(frame, storage) {
+/** `frame` without any entry of `storage`: the nodes above its deepest one are copied, the rest shared. */
+function without(frame, storage) {
   let deepest
   for (let node = frame; node !== undefined; node = node.parent) if (node.storage === storage) deepest = node
+  if (deepest === undefined) return frame
   const kept = []
   for (let node = frame; node !== deepest; node = node.parent) if (node.storage !== storage) kept.push(node)
   let copy = deepest.parent
   for (let i = kept.length - 1; i >= 0; i--) copy = new Frame(kept[i].storage, kept[i].value, copy)
-  copy ??= EMPTY
+  return copy
+}
+
+/**
+ * Replaces `frame` (current and resolved) by a copy with no entry of `storage` at all,
+ * so that the copy keeps nothing of a storage that is dropped.
+ */
+function replaceWithout(frame, storage) {
+  const copy = without(frame, storage) ?? EMPTY
   replacements.set(frame, copy)
   return copy
 }

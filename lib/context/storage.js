@@ -6,11 +6,14 @@
 const { AsyncLocalStorage: NodeAsyncLocalStorage } = require('node:async_hooks')
 const { validateFunction, validateObject } = require('../shared/validators')
 const carrier = require('./engine')
+const { makeRun } = require('./engine/run')
 const { ABSENT, captures, push, valueIn } = require('./frame')
 const workers = require('./workers')
 
 /** Never a frame: the cache is empty. */
 const FORGOTTEN = Symbol('baton.forgotten')
+// Set by AsyncLocalStorage's static block: empties a storage's cache.
+let forget
 
 class AsyncLocalStorage {
   #name
@@ -58,22 +61,16 @@ class AsyncLocalStorage {
     return this.#value
   }
 
-  run(store, fn, ...args) {
-    return this.#run(store, fn, args)
-  }
-
   /** Runs `fn` with this storage absent: `getStore()` gives the default value there. */
   exit(fn, ...args) {
-    return this.#run(ABSENT, fn, args)
+    return this.run(ABSENT, fn, ...args)
   }
 
-  #run(store, fn, args) {
-    try {
-      return carrier.runStorage(this, store, fn, args)
-    } finally {
-      // Let go of the frame this run made: the cache must not keep `store` alive, nor
-      // see the frame again once the hooks engine reuses it.
-      this.#frame = FORGOTTEN
+  static {
+    // Let go of the frame a run made as it returns: the cache must not keep its store
+    // alive, nor see the frame again once the hooks engine reuses it.
+    forget = (storage) => {
+      storage.#frame = FORGOTTEN
     }
   }
 
@@ -125,5 +122,12 @@ class RunScope {
     this.dispose()
   }
 }
+
+// run() is made apart (./engine/run.js), to keep it to one small stack frame.
+Object.defineProperty(AsyncLocalStorage.prototype, 'run', {
+  value: makeRun(carrier.enter, carrier.leave, forget),
+  writable: true,
+  configurable: true,
+})
 
 module.exports = { AsyncLocalStorage }

@@ -6,24 +6,33 @@
 
 const { AsyncLocalStorage } = require('node:async_hooks')
 const { ABSENT, afterRun, push, replaceWithout, resolve, valueIn } = require('../frame')
+const { runs } = require('./run')
 
 const carrier = new AsyncLocalStorage()
 const read = carrier.getStore
+/** The frame each run() now on the stack was entered from, innermost last. */
+const previousFrames = []
+
 /**
- * Runs `fn(...args)` with `storage = store` in front of the current frame. Not the
- * carrier's own run(), which would read the frame twice, make a rest array, and put
- * back the whole previous frame where only this storage's entry must go back.
+ * Puts `storage = store` in front of the current frame. Not the carrier's own run(),
+ * which would read the frame twice, make a rest array, and put back the whole previous
+ * frame where only one storage's entry must go back.
  */
-carrier.runStorage = (storage, store, fn, args) => {
+function enter(storage, store) {
   const previous = carrier.getStore()
-  const frame = push(previous, storage, store)
-  carrier.enterWith(frame)
-  try {
-    return args.length === 0 ? fn() : fn(...args)
-  } finally {
-    carrier.enterWith(afterRun(carrier.getStore(), frame, previous, storage))
-  }
+  carrier.enterWith(push(previous, storage, store))
+  // Last, where nothing can throw any more.
+  previousFrames[runs.depth++] = previous
 }
+
+function leave(storage, store) {
+  const previous = previousFrames[runs.depth]
+  previousFrames[runs.depth] = undefined
+  carrier.enterWith(afterRun(carrier.getStore(), storage, store, previous))
+}
+
+carrier.enter = enter
+carrier.leave = leave
 // runInAsyncScope() restores the resource's own frame by itself: nothing to put back.
 carrier.enterResource = undefined
 

@@ -5,6 +5,7 @@
 // the current frame is the one on the resource being executed.
 
 const { createHook, executionAsyncResource } = require('node:async_hooks')
+const { runs } = require('./run')
 const { ABSENT, EMPTY, Frame, afterRun, below, captures, replaceWithout, resolve, valueIn } = require('../frame')
 
 const FRAME = Symbol('baton.frame')
@@ -19,6 +20,8 @@ const hook = createHook({
   },
 })
 let enabled = false
+// Whether some disable() replaced a frame: from then on, reads resolve replacements.
+let replacing = false
 // The frame of a run() that returned with nothing else holding it: the next run()
 // fills it in instead of allocating (Node's own run() here allocates nothing).
 let spare
@@ -32,11 +35,19 @@ function getStore() {
   return executionAsyncResource()[FRAME]
 }
 
-/** Runs `fn(...args)` with `storage = store` in front of the current frame. */
-function runStorage(storage, store, fn, args) {
+// For each run() now on the stack, innermost last: the resource it was entered on (the
+// current one when it returns may differ: a callback that threw inside it can leave
+// Node's stack of resources unpopped), the frame it was entered from, and the captures
+// count then.
+const entered = []
+const previousFrames = []
+const seen = []
+
+/** Puts `storage = store` in front of the current frame, in the spare frame if there is one. */
+function enter(storage, store) {
   if (!enabled) enable()
   const resource = executionAsyncResource()
-  const previous = resource[FRAME] ?? EMPTY
+  const previous = currentOn(resource)
   let frame = spare
   if (frame === undefined) {
     frame = new Frame(storage, store, below(previous, storage))
@@ -46,18 +57,40 @@ function runStorage(storage, store, fn, args) {
     frame.value = store
     frame.parent = below(previous, storage)
   }
-  const seen = captures.count
   resource[FRAME] = frame
-  try {
-    // Without arguments, V8 drops the rest array altogether.
-    return args.length === 0 ? fn() : fn(...args)
-  } finally {
-    resource[FRAME] = afterRun(resource[FRAME], frame, previous, storage)
-    if (captures.count === seen) {
-      frame.storage = frame.value = frame.parent = undefined
-      spare = frame
-    }
+  // Last, where nothing can throw any more.
+  entered[runs.depth] = resource
+  previousFrames[runs.depth] = previous
+  seen[runs.depth++] = captures.count
+}
+
+/**
+ * What run() leaves on the resource it was entered on. If nothing captured anything
+ * meanwhile, nothing entered a frame either, so the frame there is the run's own and
+ * becomes the spare.
+ */
+function leave(storage, store) {
+  const resource = entered[runs.depth]
+  const previous = previousFrames[runs.depth]
+  entered[runs.depth] = previousFrames[runs.depth] = undefined
+  const current = resource[FRAME]
+  resource[FRAME] = afterRun(current, storage, store, previous)
+  if (captures.count === seen[runs.depth]) {
+    current.storage = current.value = current.parent = undefined
+    spare = current
   }
+}
+
+/**
+ * The frame on `resource`. Once some disable() replaced a frame, it is resolved and
+ * written back first: run() reads the resource directly afterwards.
+ */
+function currentOn(resource) {
+  const frame = resource[FRAME] ?? EMPTY
+  if (!replacing) return frame
+  const current = resolve(frame)
+  if (current !== frame) resource[FRAME] = current
+  return current
 }
 
 function enterWith(frame) {
@@ -84,8 +117,8 @@ function resourceFrame(resource) {
  * Takes `storage` out of the current frame in place (see replaceWithout). From the
  * first disable() on, every read resolves replacements first. run() reads the
  * resource directly: the replacement goes onto the current resource (where it can be
- * written: a frozen one runs no run() of its own), and a run() resolves the frame on
- * its resource before it starts.
+ * written: a frozen one runs no run() of its own), and run() resolves the frame on its
+ * resource before it starts.
  */
 function disable(storage) {
   const resource = executionAsyncResource()
@@ -95,8 +128,8 @@ function disable(storage) {
   captures.count++
   const replacement = replaceWithout(frame, storage)
   if (writable(resource)) resource[FRAME] = replacement
+  replacing = true
   carrier.getStore = resolvedGetStore
-  carrier.runStorage = resolvedRunStorage
 }
 
 function writable(resource) {
@@ -108,13 +141,6 @@ function resolvedGetStore() {
   return resolve(executionAsyncResource()[FRAME])
 }
 
-function resolvedRunStorage(storage, store, fn, args) {
-  const resource = executionAsyncResource()
-  const frame = resolve(resource[FRAME])
-  if (frame !== undefined && frame !== resource[FRAME]) resource[FRAME] = frame
-  return runStorage(storage, store, fn, args)
-}
-
-const carrier = { getStore, runStorage, enterWith, enterResource, resourceFrame, disable }
+const carrier = { getStore, enter, leave, enterWith, enterResource, resourceFrame, disable }
 
 module.exports = carrier
