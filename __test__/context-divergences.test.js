@@ -200,3 +200,33 @@ test('AsyncResource adds nothing to the API of Node\'s class but what baton docu
   const extra = own(AsyncResource).filter((name) => !own(NodeAsyncResource).includes(name))
   t.deepEqual(extra, [])
 })
+
+test('options are read as own properties only: a polluted Object.prototype changes nothing', (t) => {
+  const { execFileSync } = require('node:child_process')
+  const { join } = require('node:path')
+  const out = execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'fixtures', 'polluted-options.js')], { encoding: 'utf8', timeout: 30_000 })
+  t.deepEqual(JSON.parse(out), {
+    storage: [['', null], ['', null]],
+    variable: ['', null],
+    resourceTrigger: true,
+    namelessEmitter: 'ERR_INVALID_ARG_TYPE',
+    emitterTrigger: true,
+    emitterCapturesRejections: false,
+    listed: ['Emitter', 'fixture.Polluted'],
+    afterCollection: [],
+  })
+})
+
+test("a storage's name is a string made as Node 24/26 make it, on every line; options are an object", (t) => {
+  t.is(new AsyncLocalStorage({ name: 5 }).name, '5')
+  t.is(new AsyncLocalStorage({ name: null }).name, 'null')
+  t.is(new AsyncLocalStorage({ name: undefined }).name, '')
+  const symbol = t.throws(() => new AsyncLocalStorage({ name: Symbol('s') }))
+  t.true(symbol instanceof TypeError)
+  t.is(symbol.message, 'Cannot convert a Symbol value to a string')
+  for (const [bad, received] of [[[], 'an instance of Array'], ['x', "type string ('x')"]]) {
+    const error = t.throws(() => new AsyncLocalStorage(bad))
+    t.is(error.code, 'ERR_INVALID_ARG_TYPE')
+    t.is(error.message, `The "options" argument must be of type object. Received ${received}`)
+  }
+})

@@ -13,7 +13,8 @@
 
 const { AsyncResource: NodeAsyncResource } = require('node:async_hooks')
 const EventEmitter = require('node:events')
-const { validateFunction, validateObject } = require('../shared/validators')
+const { invalidArgType } = require('../shared/errors')
+const { ownProperty, validateFunction, validateObject } = require('../shared/validators')
 const carrier = require('./engine')
 const registry = require('./registry')
 
@@ -88,11 +89,14 @@ class AsyncResource extends NodeAsyncResource {
   #frame
 
   constructor(type, options) {
-    super(type, options)
+    // Node's constructor reads the options through the prototype chain: it gets its
+    // own copy of the own properties.
+    const own = typeof options === 'object' && options !== null
+    super(type, own ? { triggerAsyncId: ownProperty(options, 'triggerAsyncId'), requireManualDestroy: ownProperty(options, 'requireManualDestroy') } : options)
     if (carrier.enterResource !== undefined) this.#frame = carrier.resourceFrame(this)
     young[youngLength] = this
     young[youngLength + 1] = type
-    young[youngLength + 2] = typeof options === 'object' && options !== null && Boolean(options.requireManualDestroy)
+    young[youngLength + 2] = own && Boolean(ownProperty(options, 'requireManualDestroy'))
     youngLength += 3
     if (youngLength === young.length) flush()
     else queueFlush()
@@ -165,19 +169,43 @@ class AsyncResource extends NodeAsyncResource {
   }
 }
 
+/** The resource of an EventEmitterAsyncResource, which knows its emitter (as Node's). */
+class EventEmitterReferencingAsyncResource extends AsyncResource {
+  #eventEmitter
+
+  constructor(eventEmitter, type, options) {
+    super(type, options)
+    this.#eventEmitter = eventEmitter
+  }
+
+  get eventEmitter() {
+    return this.#eventEmitter
+  }
+}
+
 /**
  * An EventEmitter whose listeners run in the context where the emitter was created,
- * and which is a baton AsyncResource (listed in the registry).
+ * and which is a baton AsyncResource (listed in the registry). As Node's: a string is
+ * the name; the class itself needs a string `name`, a subclass defaults to its own
+ * class name.
  */
 class EventEmitterAsyncResource extends EventEmitter {
   #resource
 
-  constructor(options = {}) {
-    if (typeof options === 'string') options = { name: options }
-    validateObject(options, 'options')
-    super(options)
-    const { name = new.target.name, triggerAsyncId, requireManualDestroy } = options
-    this.#resource = new AsyncResource(name, { triggerAsyncId, requireManualDestroy })
+  constructor(options = undefined) {
+    let name
+    if (typeof options === 'string') {
+      name = options
+      options = {}
+    } else {
+      name = options === undefined || options === null ? undefined : ownProperty(options, 'name')
+      if (new.target === EventEmitterAsyncResource && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
+      if (options === undefined) options = {}
+      validateObject(options, 'options')
+      name ||= new.target.name
+    }
+    super({ captureRejections: ownProperty(options, 'captureRejections') })
+    this.#resource = new EventEmitterReferencingAsyncResource(this, name, options)
   }
 
   emit(event, ...args) {

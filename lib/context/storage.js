@@ -4,7 +4,8 @@
 // Node 20-26, and a cost that does not grow with the number of storages.
 
 const { AsyncLocalStorage: NodeAsyncLocalStorage } = require('node:async_hooks')
-const { validateFunction, validateObject } = require('../shared/validators')
+const { invalidArgType } = require('../shared/errors')
+const { ownProperty, validateFunction, validateObject } = require('../shared/validators')
 const carrier = require('./engine')
 const { makeRun } = require('./engine/run')
 const { ABSENT, captures, push, valueIn } = require('./frame')
@@ -25,13 +26,17 @@ class AsyncLocalStorage {
   #frame = undefined
   #value
 
+  /** Options are read as own properties only, as Node 24/26 take them: an object, not an array. */
   constructor(options = {}) {
+    if (Array.isArray(options)) throw invalidArgType('options', 'of type object', options)
     validateObject(options, 'options')
-    this.#name = options.name === undefined ? '' : String(options.name)
-    this.#defaultValue = options.defaultValue
-    this.#value = options.defaultValue
+    const name = ownProperty(options, 'name')
+    // A template literal, as Node's: a Symbol throws its TypeError.
+    this.#name = name === undefined ? '' : `${name}`
+    this.#defaultValue = ownProperty(options, 'defaultValue')
+    this.#value = this.#defaultValue
     // WorkerPool tasks carry this storage's store into their worker (lib/context/workers.js).
-    if (options.cloneIntoWorkers) workers.mark(this, this.#name, currentValue)
+    if (ownProperty(options, 'cloneIntoWorkers')) workers.mark(this, this.#name, currentValue)
   }
 
   get name() {

@@ -20,4 +20,9 @@ function validateAbortSignal(value, name) {
   if (!(value instanceof AbortSignal)) throw invalidArgType(name, 'an instance of AbortSignal', value)
 }
 
-module.exports = { validateAbortSignal, validateFunction, validateInteger, validateObject }
+/** `object[key]` if `object` has it as its own property; never what its prototype chain holds. */
+function ownProperty(object, key) {
+  return Object.hasOwn(object, key) ? object[key] : undefined
+}
+
+module.exports = { ownProperty, validateAbortSignal, validateFunction, validateInteger, validateObject }

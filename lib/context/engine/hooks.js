@@ -105,7 +105,7 @@ function enterWith(frame) {
  * resource frozen after it was made (Node's runInAsyncScope writes nothing) still runs.
  */
 function enterResource(resource, frame) {
-  if (resource[FRAME] !== frame) resource[FRAME] = frame
+  if ((resource[FRAME] ?? EMPTY) !== frame) resource[FRAME] = frame
 }
 
 /** The frame the init hook gave `resource` (the one current where it was made). */
