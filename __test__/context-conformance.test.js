@@ -385,7 +385,7 @@ for (const [label, { AsyncLocalStorage, AsyncResource }] of implementations) {
     // A fresh process: no storage has run yet, so no hook has seen the resource made.
     const module = label === 'node' ? 'node:async_hooks' : join(__dirname, '..')
     const script = `const { AsyncResource } = require(${JSON.stringify(module)}); process.stdout.write(String(Object.freeze(new AsyncResource('x')).runInAsyncScope(() => 42)))`
-    t.is(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 }), '42')
+    t.is(execFileSync(process.execPath, [...process.execArgv, '-e', script], { encoding: 'utf8', timeout: 30_000 }), '42')
   })
 }
 
@@ -393,7 +393,8 @@ for (const [label, { AsyncLocalStorage, AsyncResource }] of implementations) {
 
 for (const label of ['node', 'baton']) {
   test(`${label}: a collected resource gets its destroy within a setImmediate turn, also when the process exits right after`, (t) => {
-    const out = execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'fixtures', 'gc-destroy.js'), label], { encoding: 'utf8', timeout: 30_000 })
+    // The same flags as this process (--expose-gc, and the engine the matrix chose).
+    const out = execFileSync(process.execPath, [...process.execArgv, join(__dirname, 'fixtures', 'gc-destroy.js'), label], { encoding: 'utf8', timeout: 30_000 })
     const seen = JSON.parse(out)
     t.like(seen, { nextImmediate: { destroyed: 100 }, exit: { destroyed: 100 } })
     // baton's registry: nothing collected is listed once collected.

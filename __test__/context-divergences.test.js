@@ -204,7 +204,8 @@ test('AsyncResource adds nothing to the API of Node\'s class but what baton docu
 test('options are read as own properties only: a polluted Object.prototype changes nothing', (t) => {
   const { execFileSync } = require('node:child_process')
   const { join } = require('node:path')
-  const out = execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'fixtures', 'polluted-options.js')], { encoding: 'utf8', timeout: 30_000 })
+  // The same flags as this process (--expose-gc, and the engine the matrix chose).
+  const out = execFileSync(process.execPath, [...process.execArgv, join(__dirname, 'fixtures', 'polluted-options.js')], { encoding: 'utf8', timeout: 30_000 })
   t.deepEqual(JSON.parse(out), {
     storage: [['', null], ['', null]],
     variable: ['', null],
