@@ -105,7 +105,7 @@ export class EventEmitterAsyncResource extends EventEmitter {
   constructor(options?: EventEmitterAsyncResourceOptions | string)
   readonly asyncId: number
   readonly triggerAsyncId: number
-  readonly asyncResource: AsyncResource
+  readonly asyncResource: AsyncResource & { readonly eventEmitter: EventEmitterAsyncResource }
   emitDestroy(): void
 }
 

@@ -11,6 +11,8 @@ const EventEmitter = require('node:events')
 const { readFile } = require('node:fs')
 const { setTimeout: sleep } = require('node:timers/promises')
 const baton = require('..')
+const { execFileSync } = require('node:child_process')
+const { join } = require('node:path')
 
 const implementations = [
   ['node', nodeAsyncHooks],
@@ -97,6 +99,22 @@ for (const [label, { AsyncLocalStorage, AsyncResource }] of implementations) {
       t.deepEqual([a.getStore(), b.getStore()], [undefined, 'b1'])
     })
     t.deepEqual([a.getStore(), b.getStore()], [undefined, undefined])
+  })
+
+  test(is('disable() inside run(): a timer and a nextTick queued before it see undefined, and a later run() works'), async (t) => {
+    const als = new AsyncLocalStorage()
+    const seen = await new Promise((resolve) => {
+      setImmediate(() => {
+        const out = {}
+        als.run('A', () => {
+          setTimeout(() => resolve(Object.assign(out, { timer: als.getStore(), rerun: als.run('B', () => als.getStore()) })), 1)
+          process.nextTick(() => (out.nextTick = als.getStore()))
+          als.disable()
+          out.sync = als.getStore()
+        })
+      })
+    })
+    t.deepEqual(seen, { sync: undefined, nextTick: undefined, timer: undefined, rerun: 'B' })
   })
 
   test(is('1000 nested run() calls work and unwind'), (t) => {
@@ -337,15 +355,52 @@ for (const [label, { AsyncLocalStorage, AsyncResource }] of implementations) {
     t.deepEqual(seen, [['created', 1]])
     t.true(emitter.asyncId > 0)
     t.is(emitter.asyncResource.asyncId(), emitter.asyncId)
+    t.is(emitter.asyncResource.eventEmitter, emitter)
     emitter.emitDestroy()
+  })
+
+  test(is('EventEmitterAsyncResource: the class needs a string name, a subclass or a string argument does not'), (t) => {
+    const { EventEmitterAsyncResource } = label === 'node' ? EventEmitter : baton
+    for (const options of [undefined, {}, { name: 5 }]) {
+      const error = t.throws(() => new EventEmitterAsyncResource(options))
+      t.is(error.code, 'ERR_INVALID_ARG_TYPE')
+      t.regex(error.message, /^The "options.name" property must be of type string\. Received /)
+    }
+    class Named extends EventEmitterAsyncResource {}
+    for (const emitter of [new Named(), new Named({}), new EventEmitterAsyncResource('conformance.String'), new EventEmitterAsyncResource({ name: '' })]) {
+      t.true(emitter.asyncId > 0)
+      emitter.emitDestroy()
+    }
+  })
+
+  test(is('runInAsyncScope on a frozen resource runs in its construction context'), (t) => {
+    const als = new AsyncLocalStorage()
+    const resource = Object.freeze(als.run('construction', () => new AsyncResource('conformance.Frozen')))
+    t.is(als.run('caller', () => resource.runInAsyncScope(() => als.getStore())), 'construction')
+    const bare = Object.freeze(new AsyncResource('conformance.Frozen'))
+    t.is(bare.runInAsyncScope((x) => x, null, 1), 1)
+  })
+
+  test(is('runInAsyncScope on a resource frozen before any run() in the process'), (t) => {
+    // A fresh process: no storage has run yet, so no hook has seen the resource made.
+    const module = label === 'node' ? 'node:async_hooks' : join(__dirname, '..')
+    const script = `const { AsyncResource } = require(${JSON.stringify(module)}); process.stdout.write(String(Object.freeze(new AsyncResource('x')).runInAsyncScope(() => 42)))`
+    t.is(execFileSync(process.execPath, [...process.execArgv, '-e', script], { encoding: 'utf8', timeout: 30_000 }), '42')
   })
 }
 
 // The uncaughtException / unhandledRejection facts need a process of their own.
-const { execFileSync } = require('node:child_process')
-const { join } = require('node:path')
 
 for (const label of ['node', 'baton']) {
+  test(`${label}: a collected resource gets its destroy within a setImmediate turn, also when the process exits right after`, (t) => {
+    // The same flags as this process (--expose-gc, and the engine the matrix chose).
+    const out = execFileSync(process.execPath, [...process.execArgv, join(__dirname, 'fixtures', 'gc-destroy.js'), label], { encoding: 'utf8', timeout: 30_000 })
+    const seen = JSON.parse(out)
+    t.like(seen, { nextImmediate: { destroyed: 100 }, exit: { destroyed: 100 } })
+    // baton's registry: nothing collected is listed once collected.
+    if (label === 'baton') t.like(seen, { afterGc: { listed: 0 }, nextImmediate: { listed: 0 }, exit: { listed: 0 } })
+  })
+
   test(`${label}: uncaughtException and unhandledRejection handlers see the store of the code that threw`, (t) => {
     const out = execFileSync(process.execPath, [join(__dirname, 'fixtures', 'error-handlers.js'), label], { encoding: 'utf8', timeout: 30_000 })
     t.deepEqual(JSON.parse(out), { uncaught: 'thrower', rejection: 'rejecter' })

@@ -4,25 +4,135 @@
 // lines differ") and shows it on every Node line. These run against baton only.
 
 const test = require('ava')
-const { createHook } = require('node:async_hooks')
-const { AsyncLocalStorage, AsyncResource } = require('..')
+const nodeAsyncHooks = require('node:async_hooks')
+const { createHook } = nodeAsyncHooks
+const baton = require('..')
+const { AsyncLocalStorage, AsyncResource } = baton
 
-test('disable() removes the store from the current context only; callbacks scheduled earlier keep theirs', async (t) => {
+/** Whether Node runs its async_hooks engine here (20/22, or 24+ with --no-async-context-frame). */
+function isHooksEngine() {
+  const storage = new nodeAsyncHooks.AsyncLocalStorage()
+  const resource = new nodeAsyncHooks.AsyncResource('divergence.Probe', { requireManualDestroy: true })
+  resource.runInAsyncScope(() => storage.enterWith(true))
+  const kept = resource.runInAsyncScope(() => storage.getStore()) === true
+  storage.disable()
+  return kept
+}
+
+/**
+ * Each disable() scenario: what it leaves for the callbacks it names, read through `a`.
+ * Node 24/26 (AsyncContextFrame) give exactly `disabledInPlace`, but for one case.
+ */
+function disableScenarios({ AsyncLocalStorage }) {
+  const a = new AsyncLocalStorage()
+  const b = new AsyncLocalStorage()
+  const seen = {}
+  const pending = []
+  const record = (key) => {
+    let done
+    pending.push(new Promise((resolve) => (done = resolve)))
+    return () => done((seen[key] = a.getStore()))
+  }
+  a.run('A', () => {
+    setTimeout(record('timer in the same context'))
+    a.disable()
+    seen['after, in the same run'] = a.getStore()
+  })
+  a.run('A', () => {
+    const promise = Promise.resolve().then(record('promise reaction'))
+    process.nextTick(record('nextTick'))
+    a.disable()
+    return promise
+  })
+  a.run('A', () => {
+    a.disable()
+    setTimeout(record('scheduled after disable'))
+  })
+  a.run('A', () => {
+    setTimeout(record('timer before another storage\'s run'))
+    b.run('B', () => {
+      setTimeout(record('timer in that run'))
+      a.disable()
+    })
+    seen['after that run returned'] = a.getStore()
+  })
+  a.run('A', () => {
+    b.run('B', () => setTimeout(record('timer in a nested run')))
+    a.disable()
+  })
+  a.run('A', () => {
+    setTimeout(record('sibling before'))
+    setTimeout(() => a.disable())
+    setTimeout(record('sibling after'))
+  })
+  a.run('A', () => setTimeout(record('timer, disable at top level')))
+  a.disable()
+  seen['a later run'] = a.run('again', () => a.getStore())
+  return Promise.all(pending).then(() => seen)
+}
+
+const disabledInPlace = {
+  'timer in the same context': undefined,
+  'after, in the same run': undefined,
+  'promise reaction': undefined,
+  nextTick: undefined,
+  'scheduled after disable': undefined,
+  "timer before another storage's run": 'A',
+  'timer in that run': undefined,
+  'after that run returned': undefined,
+  'timer in a nested run': 'A',
+  'sibling before': 'A',
+  'sibling after': undefined,
+  'timer, disable at top level': 'A',
+  'a later run': 'again',
+}
+
+test('disable() removes the store from the current context in place: what captured it loses it, contexts made before or elsewhere keep it', async (t) => {
+  t.deepEqual(await new Promise((resolve) => setImmediate(() => resolve(disableScenarios(baton)))), disabledInPlace)
+})
+
+// Where Node runs AsyncContextFrame (24/26, 22 with --experimental-async-context-frame),
+// it must give the same.
+if (!isHooksEngine()) {
+  test('node on AsyncContextFrame agrees with those disable() scenarios', async (t) => {
+    t.deepEqual(await new Promise((resolve) => setImmediate(() => resolve(disableScenarios(nodeAsyncHooks)))), disabledInPlace)
+  })
+}
+
+test('disable() after a nested run() returned in the same context also reaches callbacks scheduled before that run', async (t) => {
   const als = new AsyncLocalStorage()
-  const [timer, afterDisable, rerun] = await new Promise((resolve) => {
-    setImmediate(() => {
-      let timerSaw
-      const timerDone = als.run('A', () => new Promise((r) => setTimeout(() => r((timerSaw = als.getStore())), 5)))
-      als.enterWith('B')
+  const other = new AsyncLocalStorage()
+  const seen = await new Promise((resolve) => {
+    setImmediate(() => als.run('A', () => {
+      setTimeout(() => resolve(als.getStore()))
+      other.run('B', () => {})
       als.disable()
-      const after = als.getStore()
-      const again = als.run('C', () => als.getStore())
-      timerDone.then(() => resolve([timerSaw, after, again]))
+    }))
+  })
+  t.is(seen, undefined, "AsyncContextFrame gives 'A': its run() leaves a new context when it returns")
+})
+
+test('a disabled storage that is dropped is garbage-collected', async (t) => {
+  const refs = await new Promise((resolve) => {
+    setImmediate(() => {
+      const made = []
+      for (let i = 0; i < 3; i++) {
+        const storage = new AsyncLocalStorage()
+        if (i === 0) storage.run({ i }, () => storage.disable())
+        if (i === 1) storage.enterWith({ i })
+        if (i === 1) storage.disable()
+        if (i === 2) storage.run({ i }, () => setTimeout(() => storage.disable()))
+        made.push(new WeakRef(storage))
+      }
+      setTimeout(() => resolve(made), 5)
     })
   })
-  t.is(timer, 'A', 'the hooks engine would give undefined here')
-  t.is(afterDisable, undefined)
-  t.is(rerun, 'C')
+  // Not deref() before gc(): that keeps the target alive until the end of the job.
+  for (let i = 0; i < 5; i++) {
+    global.gc()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  t.deepEqual(refs.map((ref) => ref.deref()), [undefined, undefined, undefined])
 })
 
 test('exit() gives the defaultValue: inside exit the storage has no entry', (t) => {
@@ -89,4 +199,35 @@ test('AsyncResource adds nothing to the API of Node\'s class but what baton docu
   const own = (C) => [...Object.getOwnPropertyNames(C), ...Object.getOwnPropertyNames(C.prototype)]
   const extra = own(AsyncResource).filter((name) => !own(NodeAsyncResource).includes(name))
   t.deepEqual(extra, [])
+})
+
+test('options are read as own properties only: a polluted Object.prototype changes nothing', (t) => {
+  const { execFileSync } = require('node:child_process')
+  const { join } = require('node:path')
+  // The same flags as this process (--expose-gc, and the engine the matrix chose).
+  const out = execFileSync(process.execPath, [...process.execArgv, join(__dirname, 'fixtures', 'polluted-options.js')], { encoding: 'utf8', timeout: 30_000 })
+  t.deepEqual(JSON.parse(out), {
+    storage: [['', null], ['', null]],
+    variable: ['', null],
+    resourceTrigger: true,
+    namelessEmitter: 'ERR_INVALID_ARG_TYPE',
+    emitterTrigger: true,
+    emitterCapturesRejections: false,
+    listed: ['Emitter', 'fixture.Polluted'],
+    afterCollection: [],
+  })
+})
+
+test("a storage's name is a string made as Node 24/26 make it, on every line; options are an object", (t) => {
+  t.is(new AsyncLocalStorage({ name: 5 }).name, '5')
+  t.is(new AsyncLocalStorage({ name: null }).name, 'null')
+  t.is(new AsyncLocalStorage({ name: undefined }).name, '')
+  const symbol = t.throws(() => new AsyncLocalStorage({ name: Symbol('s') }))
+  t.true(symbol instanceof TypeError)
+  t.is(symbol.message, 'Cannot convert a Symbol value to a string')
+  for (const [bad, received] of [[[], 'an instance of Array'], ['x', "type string ('x')"]]) {
+    const error = t.throws(() => new AsyncLocalStorage(bad))
+    t.is(error.code, 'ERR_INVALID_ARG_TYPE')
+    t.is(error.message, `The "options" argument must be of type object. Received ${received}`)
+  }
 })

@@ -139,3 +139,32 @@ test.serial('a worker thread that ends, by exiting or terminated, leaves nothing
   t.deepEqual(ours('registry.Worker'), [])
   t.deepEqual(ours('baton.fibonacci'), [])
 })
+
+test.serial('a collected resource leaves resources() at once, before any FinalizationRegistry callback', async (t) => {
+  ;(() => {
+    for (let i = 0; i < 50; i++) new AsyncResource('registry.JustCollected')
+  })()
+  await tick()
+  t.is(ours('registry.JustCollected').length, 50)
+  // resources() read their WeakRefs, which keeps them alive to the end of this job.
+  await tick()
+  global.gc()
+  t.is(ours('registry.JustCollected').length, 0)
+})
+
+test.serial('an AsyncResource subclass whose asyncId() throws is still listed and unlisted', async (t) => {
+  class Odd extends AsyncResource {
+    asyncId() {
+      throw new Error('not here')
+    }
+
+    triggerAsyncId() {
+      throw new Error('nor here')
+    }
+  }
+  const odd = new Odd('registry.Odd')
+  await tick()
+  t.is(ours('registry.Odd').length, 1)
+  odd.emitDestroy()
+  t.is(ours('registry.Odd').length, 0)
+})

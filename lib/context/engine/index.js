@@ -1,9 +1,9 @@
 'use strict'
 
 // The carrier: where the current baton frame lives, and how it is moved across async
-// boundaries. One small strategy per engine behind one interface (getStore,
-// runStorage, enterWith, and enterResource/resourceFrame where an engine needs a
-// resource's own frame put back):
+// boundaries. One small strategy per engine behind one interface (getStore, enter and
+// leave for AsyncLocalStorage's run() in run.js, enterWith, disable, and enterResource/resourceFrame where
+// an engine needs a resource's own frame put back):
 // - frame.js, for AsyncContextFrame (Node 24/26 by default, 22 with
 //   --experimental-async-context-frame): one Node AsyncLocalStorage, the only way
 //   JavaScript can reach Node's frames;
