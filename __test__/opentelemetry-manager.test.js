@@ -50,6 +50,7 @@ test('with() passes thisArg and arguments, returns the value and restores the co
     throw new Error('boom')
   }), { message: 'boom' })
   t.is(manager.active(), api.ROOT_CONTEXT)
+  t.throws(() => manager.with(ctx(3), 'not a function'), { code: 'ERR_INVALID_ARG_TYPE', message: /^The "fn" argument must be of type function\./ })
 })
 
 test('two managers do not see each other', (t) => {

@@ -12,6 +12,7 @@
 const { EventEmitter } = require('node:events')
 const api = require('@opentelemetry/api')
 const { AsyncLocalStorage } = require('../context/storage')
+const { validateFunction } = require('../shared/validators')
 const workers = require('../context/workers')
 
 /** The name the active context crosses under: into pool workers and in exportContext(). */
@@ -33,6 +34,7 @@ class BatonContextManager {
   }
 
   with(context, fn, thisArg, ...args) {
+    validateFunction(fn, 'fn')
     return this.#storage.run(context, Reflect.apply, fn, thisArg, args)
   }
 
