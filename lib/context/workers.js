@@ -4,6 +4,7 @@
 // structured-cloned, into its worker, which enters them for the handler. A
 // storage is known by its name on both sides (each thread has its own storage
 // objects), so a marked storage needs a name of its own within its thread.
+// exportContext()/runInContext() give the same carrying to any other transport.
 //
 // Nothing here costs a task anything while no storage is marked.
 
