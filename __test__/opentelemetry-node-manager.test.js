@@ -3,8 +3,11 @@
 // The same scenarios with OpenTelemetry's own AsyncLocalStorageContextManager
 // (@opentelemetry/context-async-hooks 3.x, on Node's AsyncLocalStorage), as facts: which
 // parents it keeps behind baton's handoffs and which it loses. That package requires
-// Node 22.15 or later (its `engines`), so on older lines these tests are not registered.
+// Node 22.15 or later (its `engines`), so on older lines the scenarios are not registered;
+// what is, there, checks that this is still what the package declares.
 const test = require('ava')
+const { readFileSync } = require('node:fs')
+const { dirname, join } = require('node:path')
 const { fibonacci, WorkerPool } = require('..')
 const { plainAsyncTask } = require('../lib/shared/binding')
 const { CONTROL, WORKER, scenarios, setUpTracing, underParent } = require('./opentelemetry-helpers')
@@ -13,7 +16,12 @@ const hooksEngine = require('../lib/context/engine').enterResource !== undefined
 const [major, minor] = process.versions.node.split('.').map(Number)
 const supported = major > 22 || (major === 22 && minor >= 15)
 
-if (supported) {
+if (!supported) {
+  test(`@opentelemetry/context-async-hooks declares Node 22.15 or later: its scenarios are not registered on Node ${process.versions.node}`, (t) => {
+    const manifest = join(dirname(require.resolve('@opentelemetry/context-async-hooks')), '..', 'package.json')
+    t.is(JSON.parse(readFileSync(manifest, 'utf8')).engines.node, '>=22.15.0')
+  })
+} else {
   const { AsyncLocalStorageContextManager } = require('@opentelemetry/context-async-hooks')
   setUpTracing(new AsyncLocalStorageContextManager())
   const pool = new WorkerPool({ filename: WORKER, maxThreads: 1, workerData: { manager: 'node' } })
