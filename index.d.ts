@@ -141,6 +141,19 @@ export interface RegistryEntry {
 /** Every live baton resource and task, of every thread of the process. */
 export function resources(): RegistryEntry[]
 
+/** The stores of storages marked `cloneIntoWorkers`, by storage name, as `exportContext()` gives them: structured-clonable. */
+export type ExportedContext = Record<string, unknown>
+
+/**
+ * The marked stores of the current context, cloned, for any transport (IPC, a job
+ * queue). Throws `ERR_BATON_STORE_NOT_CLONEABLE`, naming the storage, for a store that
+ * cannot be cloned.
+ */
+export function exportContext(): ExportedContext
+
+/** Runs `fn(...args)` with exactly the stores `context` holds among baton's storages; the caller's context is back after. */
+export function runInContext<A extends unknown[], R>(context: ExportedContext, fn: (...args: A) => R, ...args: A): R
+
 // ---------------------------------------------------------------------------------------
 // WorkerPool: worker threads with a native dispatch core.
 

@@ -6,6 +6,8 @@ export const {
   AsyncLocalStorage,
   AsyncResource,
   EventEmitterAsyncResource,
+  exportContext,
+  runInContext,
   resources,
   WorkerPool,
   failingTask,

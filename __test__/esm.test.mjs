@@ -1,7 +1,7 @@
 import test from 'ava'
 import { createRequire } from 'node:module'
 import { AsyncLocalStorage as NodeAsyncLocalStorage } from 'node:async_hooks'
-import baton, { AsyncContext, AsyncLocalStorage, AsyncResource, EventEmitterAsyncResource, WorkerPool, failingTask, fibonacci, performAsyncTask, resources } from 'async-baton'
+import baton, { AsyncContext, AsyncLocalStorage, AsyncResource, EventEmitterAsyncResource, WorkerPool, exportContext, failingTask, fibonacci, performAsyncTask, resources, runInContext } from 'async-baton'
 
 const require = createRequire(import.meta.url)
 
@@ -16,6 +16,8 @@ test('the ESM entry exports the very functions of the CommonJS entry', (t) => {
   t.is(AsyncContext, cjs.AsyncContext)
   t.is(resources, cjs.resources)
   t.is(WorkerPool, cjs.WorkerPool)
+  t.is(exportContext, cjs.exportContext)
+  t.is(runInContext, cjs.runInContext)
   t.is(baton, cjs)
   t.deepEqual(Object.keys(baton).sort(), [
     'AsyncContext',
@@ -23,10 +25,12 @@ test('the ESM entry exports the very functions of the CommonJS entry', (t) => {
     'AsyncResource',
     'EventEmitterAsyncResource',
     'WorkerPool',
+    'exportContext',
     'failingTask',
     'fibonacci',
     'performAsyncTask',
     'resources',
+    'runInContext',
   ])
 })
 

@@ -86,3 +86,25 @@ async function poolForms(): Promise<void> {
 }
 
 void poolForms
+
+import { exportContext, runInContext, type ExportedContext } from 'async-baton'
+import { BatonContextManager } from 'async-baton/opentelemetry'
+import { context as otelContext, ROOT_CONTEXT, type ContextManager } from '@opentelemetry/api'
+
+function transferForms(): void {
+  const exported: ExportedContext = exportContext()
+  const viaJson: ExportedContext = JSON.parse(JSON.stringify(exported))
+  const length: number = runInContext(viaJson, (s: string, n: number) => s.length + n, 'abc', 1)
+  // @ts-expect-error the arguments must fit fn
+  runInContext(exported, (s: string) => s, 1)
+  // @ts-expect-error a context is an object
+  runInContext('req-1', () => {})
+  const manager: ContextManager = new BatonContextManager().enable()
+  otelContext.setGlobalContextManager(manager)
+  const active = manager.with(ROOT_CONTEXT, () => manager.active())
+  const scope = new BatonContextManager().attach(active)
+  scope.dispose()
+  void [length, active]
+}
+
+void transferForms

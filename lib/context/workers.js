@@ -4,14 +4,21 @@
 // structured-cloned, into its worker, which enters them for the handler. A
 // storage is known by its name on both sides (each thread has its own storage
 // objects), so a marked storage needs a name of its own within its thread.
+// exportContext()/runInContext() give the same carrying to any other transport.
 //
 // Nothing here costs a task anything while no storage is marked.
 
-const { nodeError } = require('../shared/errors')
+const { invalidArgType, nodeError } = require('../shared/errors')
+const { validateFunction } = require('../shared/validators')
 const carrier = require('./engine')
-const { ABSENT, push } = require('./frame')
+const { ABSENT, push, valueIn } = require('./frame')
 
-/** name → { name, storage: WeakRef, read: (storage) => its store in the current context, or ABSENT } */
+/**
+ * name → { name, storage: WeakRef, read: (storage) => its store in the current context, or
+ * ABSENT, encode, decode }. `encode`/`decode` are set for a store that cannot be cloned
+ * as it is (baton's OpenTelemetry integration): `encode(store)` gives a cloneable value
+ * (undefined: nothing to carry), `decode(value)` the store again where it arrives.
+ */
 const marked = new Map()
 /** The same entries, for capture(): an array walks faster than a Map's iterator. */
 let entries = []
@@ -23,9 +30,29 @@ function mark(storage, name, read) {
   if (marked.get(name)?.storage.deref() !== undefined) {
     throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The property 'options.name' must be unique among storages with 'options.cloneIntoWorkers'. Received '${name}'`)
   }
-  const entry = { name, storage: new WeakRef(storage), read }
+  const entry = { name, storage: new WeakRef(storage), read, encode: undefined, decode: undefined }
   marked.set(name, entry)
   entries = [...marked.values()]
+}
+
+/**
+ * For baton's integrations: carries the store of `storage` (not marked itself) under
+ * `name` through `encode` and `decode`, in place of whatever carried that name before.
+ * Returns what stops it again (if nothing has replaced it since).
+ */
+function carry(storage, name, encode, decode) {
+  const entry = { name, storage: new WeakRef(storage), read: currentStore, encode, decode }
+  marked.set(name, entry)
+  entries = [...marked.values()]
+  return () => {
+    if (marked.get(name) !== entry) return
+    marked.delete(name)
+    entries = [...marked.values()]
+  }
+}
+
+function currentStore(storage) {
+  return valueIn(carrier.getStore(), storage)
 }
 
 /** The marked stores of the current context, `[name, store, ...]`, or undefined if none. */
@@ -35,7 +62,8 @@ function capture() {
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]
     const storage = entry.storage.deref()
-    const store = storage === undefined ? ABSENT : entry.read(storage)
+    let store = storage === undefined ? ABSENT : entry.read(storage)
+    if (store !== ABSENT && entry.encode !== undefined) store = entry.encode(store) ?? ABSENT
     if (store !== ABSENT) (stores ??= []).push(entry.name, store)
   }
   return stores
@@ -49,15 +77,22 @@ function capture() {
  * frame to restore on Node 24/26.
  */
 function enterTask(stores) {
-  let frame
-  if (stores !== undefined) {
-    for (let i = 0; i < stores.length; i += 2) {
-      const storage = marked.get(stores[i])?.storage.deref()
-      if (storage !== undefined) frame = push(frame, storage, stores[i + 1])
-    }
-  }
+  const frame = frameOf(stores)
   if (frame === undefined && isEmpty(carrier.getStore())) return
   carrier.enterWith(frame)
+}
+
+/** A frame holding exactly `stores` (`[name, store, ...]`, or undefined) of this thread's marked storages. */
+function frameOf(stores) {
+  let frame
+  if (stores === undefined) return frame
+  for (let i = 0; i < stores.length; i += 2) {
+    const entry = marked.get(stores[i])
+    const storage = entry?.storage.deref()
+    if (storage === undefined) continue
+    frame = push(frame, storage, entry.decode === undefined ? stores[i + 1] : entry.decode(stores[i + 1]))
+  }
+  return frame
 }
 
 /** A frame with no storage in it: none, or the hooks engine's empty one. */
@@ -65,4 +100,49 @@ function isEmpty(frame) {
   return frame === undefined || frame.storage === undefined
 }
 
-module.exports = { capture, enterTask, mark }
+/**
+ * The marked stores of the current context as one structured-clonable object, storage
+ * name → a clone of its store, for any transport (IPC, a job queue). The same check as
+ * a pool task's: a store that cannot be cloned is named in the error.
+ */
+function exportContext() {
+  const stores = capture() ?? []
+  const pairs = []
+  for (let i = 0; i < stores.length; i += 2) pairs.push([stores[i], stores[i + 1]])
+  // fromEntries defines own properties: a storage named '__proto__' is one like any other.
+  const context = Object.fromEntries(pairs)
+  try {
+    return structuredClone(context)
+  } catch (error) {
+    for (const [name, store] of pairs) {
+      try {
+        structuredClone(store)
+      } catch (cause) {
+        throw nodeError(TypeError, 'ERR_BATON_STORE_NOT_CLONEABLE', `The store of the storage '${name}' cannot be cloned: ${cause.message}`, { cause })
+      }
+    }
+    throw error
+  }
+}
+
+/**
+ * Runs `fn(...args)` in the context `context` (from exportContext(), maybe in another
+ * process) describes: exactly its stores among baton's storages, as in a pool worker;
+ * the caller's context is back when `fn` returns. Names no storage here is marked with
+ * are dropped. Node's own storages are left as they are.
+ */
+function runInContext(context, fn, ...args) {
+  if (context === null || typeof context !== 'object' || Array.isArray(context)) throw invalidArgType('context', 'of type object', context)
+  validateFunction(fn, 'fn')
+  const stores = []
+  for (const name of Object.keys(context)) stores.push(name, context[name])
+  const previous = carrier.getStore()
+  carrier.enterWith(frameOf(stores))
+  try {
+    return fn(...args)
+  } finally {
+    carrier.enterWith(previous)
+  }
+}
+
+module.exports = { capture, carry, enterTask, exportContext, mark, runInContext }
