@@ -1,6 +1,7 @@
 'use strict'
 
-// docs/api.md documents exactly what index.d.ts exports, and index.d.ts types exactly
+// docs/api.md documents exactly what the typings of every entry point in package.json's
+// `exports` declare (index.d.ts, and each subpath's), and those typings declare exactly
 // what the CommonJS and ESM entries export. Exports are read from index.d.ts with the
 // TypeScript parser (overloads, namespaces, `export { ... }` lists and comments are
 // handled there) and from docs/api.md's level-3 headings, whose first code span starts
@@ -9,13 +10,21 @@
 const test = require('ava')
 const { readFileSync } = require('node:fs')
 const { join } = require('node:path')
+const { pathToFileURL } = require('node:url')
 const ts = require('typescript')
 
 const root = join(__dirname, '..')
 
-/** index.d.ts's exports: Map of name -> whether it is a value (function, class, ...) at run time. */
-function declaredExports() {
-  const file = join(root, 'index.d.ts')
+/** The entry points of package.json's `exports` that have typings: { subpath, types, require, import }. */
+function entryPoints() {
+  const { exports } = require('../package.json')
+  return Object.entries(exports)
+    .filter(([, target]) => typeof target === 'object' && target.types !== undefined)
+    .map(([subpath, target]) => ({ subpath, types: join(root, target.types), require: join(root, target.require), import: join(root, target.import) }))
+}
+
+/** A typings file's exports: Map of name -> whether it is a value (function, class, ...) at run time. */
+function declaredExports(file) {
   const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)
   const exports = new Map()
   const add = (name, value) => exports.set(name, (exports.get(name) ?? false) || value)
@@ -47,19 +56,23 @@ function documentedExports() {
   return names
 }
 
-test('docs/api.md has a heading for every export of index.d.ts, and none for anything else', (t) => {
-  const declared = [...declaredExports().keys()].sort()
+test('docs/api.md has a heading for every export of every entry point, and none for anything else', (t) => {
+  const declared = entryPoints().flatMap((entry) => [...declaredExports(entry.types).keys()]).sort()
   const documented = documentedExports()
   t.true(declared.length > 0, 'index.d.ts parsed')
   t.deepEqual([...new Set(documented)].sort(), declared, 'exports documented vs declared')
   t.deepEqual(documented.filter((name, i) => documented.indexOf(name) !== i), [], 'each export documented once')
 })
 
-test('index.d.ts declares as values exactly what the CommonJS and ESM entries export', async (t) => {
-  const values = [...declaredExports()].filter(([, value]) => value).map(([name]) => name).sort()
-  t.deepEqual(Object.keys(require('..')).sort(), values, 'CommonJS')
-  const esm = await import('../index.mjs')
-  t.deepEqual(Object.keys(esm).filter((name) => name !== 'default').sort(), values, 'ESM')
+test('each entry point\'s typings declare as values exactly what its CommonJS and ESM files export', async (t) => {
+  const entries = entryPoints()
+  t.true(entries.some((entry) => entry.subpath === '.'), 'the main entry point is typed')
+  for (const entry of entries) {
+    const values = [...declaredExports(entry.types)].filter(([, value]) => value).map(([name]) => name).sort()
+    t.deepEqual(Object.keys(require(entry.require)).sort(), values, `${entry.subpath}: CommonJS`)
+    const esm = await import(pathToFileURL(entry.import).href)
+    t.deepEqual(Object.keys(esm).filter((name) => name !== 'default').sort(), values, `${entry.subpath}: ESM`)
+  }
 })
 
 test('the heading parser reads the heading forms docs/api.md uses', (t) => {
