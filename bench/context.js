@@ -137,6 +137,7 @@ const STORAGE_COUNTS = quick ? [1, 10] : [1, 5, 10, 50]
 const RAN_BEFORE = [0, 100, 1000]
 const ROUNDS = quick ? 1 : 5
 const SCALE = quick ? 10 : 1 // quick runs do a tenth of the operations
+const LOOPS = 6 // per child: a warm-up loop, then the fastest of 5 timed ones
 const DROPPED = 1000
 const MAJOR = Number(process.versions.node.split('.')[0])
 // Figures under this many ns get instruction counts with --callgrind.
@@ -152,7 +153,7 @@ const CALLGRIND_OPERATIONS = quick ? 10_000 : 100_000
 /** @typedef {{ name: string, loop: string, active: number, ranBefore: number, operations: number, targets: Target[] }} Scenario */
 
 /** @type {Scenario[]} */
-const operations = [
+const SCENARIOS = [
   { name: '`getStore()`', loop: 'getStore', active: 1, operations: 2_000_000, targets: [{ max: 1.5 }] },
   ...STORAGE_COUNTS.filter((k) => k > 1).map((k) => ({ name: `\`getStore()\`, outermost of ${k}`, loop: 'getStore', active: k, operations: 2_000_000, targets: ['flat'] })),
   ...STORAGE_COUNTS.map((k) => ({
@@ -176,7 +177,7 @@ const operations = [
 const RAN_BEFORE_OPERATIONS = { 0: 300_000, 100: 20_000, 1000: 3_000 }
 
 /** @type {Scenario[]} */
-const ranBefore = RAN_BEFORE.map((n) => ({
+const RAN_BEFORE_SCENARIOS = RAN_BEFORE.map((n) => ({
   name: `\`run()\` after ${n.toLocaleString('en-US')} other storages ran once`,
   loop: 'run',
   active: 0,
@@ -196,7 +197,7 @@ function measure(implementation, spec, nodeArgs = []) {
 /** Every scenario, `ROUNDS` alternating rounds: medians per implementation and the ratios. */
 function timeScenarios(list, label) {
   return list.map((scenario, index) => {
-    const spec = { loop: scenario.loop, active: scenario.active, ranBefore: scenario.ranBefore, operations: Math.ceil(scenario.operations / SCALE), loops: 6 }
+    const spec = { loop: scenario.loop, active: scenario.active, ranBefore: scenario.ranBefore, operations: Math.ceil(scenario.operations / SCALE), loops: LOOPS }
     const ns = { node: [], baton: [] }
     for (let round = 0; round < ROUNDS; round++) {
       h.progress(`context: ${label} ${index + 1}/${list.length}, round ${round + 1}/${ROUNDS}`)
@@ -305,7 +306,7 @@ function ratioTable(id, title, notes, results, instructions) {
 
 function tables(result) {
   const method =
-    `ns per operation, each measured in a fresh process: the fastest of 5 timed loops after a warm-up loop, median of ` +
+    `ns per operation, each measured in a fresh process: the fastest of ${LOOPS - 1} timed loops after a warm-up loop, median of ` +
     `${ROUNDS} alternating round${ROUNDS === 1 ? '' : 's'}; "single rounds" is the range of the ratio within one round. ` +
     '"k active": k storages of the same implementation hold a store. "flat": baton\'s figure does not grow with the number of storages.'
   let instructionsNote = []
@@ -360,8 +361,8 @@ function main() {
     machine: h.machine(),
     quick,
     rounds: ROUNDS,
-    operations: timeScenarios(operations, 'operation'),
-    ranBefore: timeScenarios(ranBefore, 'after storages ran'),
+    operations: timeScenarios(SCENARIOS, 'operation'),
+    ranBefore: timeScenarios(RAN_BEFORE_SCENARIOS, 'after storages ran'),
     dropped: countDropped(),
     callgrind: 'not asked',
   }
