@@ -22,7 +22,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--json] [--callgrind] [--node 
   with one <dir>/bench-<table>.svg chart per table.
   --quick          small counts, one round: checks that the benchmarks work (CI);
                    the report goes to a new temporary directory unless --out is given
-  --json           prints every figure as one JSON document instead of the report
+  --json           prints every figure as one JSON document instead of the report's
+                   text (the report is written all the same)
   --callgrind      instruction counts (valgrind's callgrind) beside context figures under 100 ns
   --node <major>   runs under Node ${LINES.join(', ')} from the matrix cache (.node-versions/,
                    fetched from the npm registry when missing)
