@@ -41,7 +41,15 @@ if (options.node !== undefined && !LINES.includes(options.node)) {
   process.exit(2)
 }
 
-const node = options.node === undefined ? process.execPath : nodeBinary(Number(options.node))
+let node = process.execPath
+if (options.node !== undefined) {
+  try {
+    node = nodeBinary(Number(options.node))
+  } catch (error) {
+    console.error(`bench: no Node ${options.node}: ${error.message}`)
+    process.exit(1)
+  }
+}
 const out = options.out ?? (options.quick ? mkdtempSync(join(os.tmpdir(), 'baton-bench-')) : join(ROOT, 'docs'))
 const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ')
 const started = new Date().toISOString()
