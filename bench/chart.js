@@ -13,7 +13,11 @@ const FONT = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif
 // About the width of one character at 12 px in that font, to size the label column
 // without a renderer; generous, so that labels never run into the bars.
 const CHAR_PX = 6.8
-const TOP = 78
+// The heading: the title (wrapped to as many lines as it needs, at about TITLE_CHAR_PX
+// per character), the caption and the subtitle; the rows start HEAD below its last line.
+const TITLE_CHAR_PX = 8.6
+const TITLE_LINE = 19
+const HEAD = 78
 const VALUE_COLUMN = 70
 const COLORS = { met: '#2f855a', missed: '#c53030', none: '#3b6aa0' }
 const SERIES_COLORS = ['#a0aec0', '#2b6cb0', '#dd6b20', '#805ad5']
@@ -31,6 +35,17 @@ function line(x1, y1, x2, y2, stroke, { width = 1, dash } = {}) {
 
 function rect(x, y, width, height, fill) {
   return `<rect x="${round(x)}" y="${round(y)}" width="${round(Math.max(width, 1))}" height="${round(height)}" fill="${fill}"/>`
+}
+
+/** `words` in lines of at most `width` characters, broken at spaces. */
+function wrap(words, width) {
+  const lines = []
+  for (const word of words.split(' ')) {
+    const last = lines.length - 1
+    if (last >= 0 && lines[last].length + 1 + word.length <= width) lines[last] += ` ${word}`
+    else lines.push(word)
+  }
+  return lines
 }
 
 /** A ratio as a tick label: '0.125x', '1x', '16x', '0.001x'. */
@@ -76,6 +91,8 @@ function valueAxis(max) {
  */
 function chartSvg(table, subtitle) {
   const { chart } = table
+  const titleLines = wrap(table.title.replaceAll('`', ''), Math.floor((WIDTH - 16) / TITLE_CHAR_PX))
+  const TOP = HEAD + (titleLines.length - 1) * TITLE_LINE
   const labelWidth = Math.min(360, Math.max(...chart.bars.map((b) => b.label.length)) * CHAR_PX + 16)
   const left = labelWidth + 8
   const right = WIDTH - VALUE_COLUMN - 8
@@ -159,14 +176,14 @@ function chartSvg(table, subtitle) {
   }
 
   const height = ly + 14
-  const title = table.title.replaceAll('`', '')
+  const title = titleLines.join(' ')
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="${escape(FONT)}" role="img" aria-label="${escape(title)}">`,
     `<title>${escape(title)}</title>`,
     `<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`,
-    text(8, 20, title, { size: 15, weight: 'bold' }),
-    text(8, 38, chart.caption, { size: 12, fill: '#2d3748' }),
-    text(8, 54, subtitle, { size: 11, fill: '#718096' }),
+    ...titleLines.map((words, i) => text(8, 20 + i * TITLE_LINE, words, { size: 15, weight: 'bold' })),
+    text(8, TOP - 40, chart.caption, { size: 12, fill: '#2d3748' }),
+    text(8, TOP - 24, subtitle, { size: 11, fill: '#718096' }),
     ...parts,
     '</svg>',
     '',
