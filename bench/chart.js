@@ -190,4 +190,4 @@ function chartSvg(table, subtitle) {
   ].join('\n')
 }
 
-module.exports = { chartSvg, ratioAxis, valueAxis }
+module.exports = { chartSvg, ratioAxis }
