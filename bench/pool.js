@@ -24,14 +24,14 @@
 // Each measurement is a fresh child process (pools do not disturb each other), which
 // warms its pool up, forces a GC, then times a few runs and reports their median; the
 // parent alternates the order of the pools from round to round and reports medians
-// over rounds (perf_hooks histograms), with the spread and the median of ratios taken
-// within each round. No figure is asserted: a target missed is reported, not fatal.
+// over rounds, with the spread and the median of ratios taken within each round. No
+// figure is asserted: a target missed is reported, not fatal.
 
-const { execFileSync } = require('node:child_process')
 const { readFileSync } = require('node:fs')
-const os = require('node:os')
 const { join } = require('node:path')
-const { createHistogram, performance } = require('node:perf_hooks')
+const { performance } = require('node:perf_hooks')
+
+const h = require('./harness')
 
 const FIXTURES = join(__dirname, 'fixtures')
 const STORE = { requestId: 'abc-123', tenant: 7 }
@@ -179,15 +179,6 @@ function schedUs() {
   }
 }
 
-function collector() {
-  try {
-    require('node:v8').setFlagsFromString('--expose-gc')
-    return require('node:vm').runInNewContext('gc')
-  } catch {
-    return () => {} // rounds are noisier without it, not wrong
-  }
-}
-
 /** Whether callbacks run in the submitter's context (Node's own AsyncLocalStorage). */
 async function keepsContext(pool) {
   const { AsyncLocalStorage } = require('node:async_hooks')
@@ -201,7 +192,7 @@ async function keepsContext(pool) {
 }
 
 async function child(implName, modeName, tasks, warmup, reps) {
-  const collect = collector()
+  const collect = h.collector()
   const pool = IMPLS[implName].open()
   const mode = MODES[modeName]
   const around = pool.around ?? ((fn) => fn())
@@ -222,10 +213,7 @@ async function child(implName, modeName, tasks, warmup, reps) {
     runs.push({ ms, tasksPerSec: (tasks * 1000) / ms, cpuUsPerTask: cpuPerTask, schedUsPerTask: schedPerTask })
   }
   await pool.close()
-  const median = (key) => {
-    const sorted = runs.map((run) => run[key]).sort((x, y) => x - y)
-    return sorted[(sorted.length - 1) >> 1]
-  }
+  const median = (key) => h.median(runs.map((run) => run[key]))
   return {
     tasksPerSec: median('tasksPerSec'),
     cpuUsPerTask: median('cpuUsPerTask'),
@@ -237,126 +225,94 @@ async function child(implName, modeName, tasks, warmup, reps) {
 
 if (process.argv[2] === '--child') {
   const [, , , implName, modeName, tasks, warmup, reps] = process.argv
-  child(implName, modeName, Number(tasks), Number(warmup), Number(reps)).then(
-    (result) => process.stdout.write(JSON.stringify(result), () => process.exit(0)),
-    (error) => {
-      console.error(error)
-      process.exit(1)
-    },
-  )
+  h.childResult(() => child(implName, modeName, Number(tasks), Number(warmup), Number(reps)))
   return
 }
 
 // --- In the parent: the comparison -----------------------------------------------------
 
-const { quick: QUICK, json: JSON_OUT } = require('./options').benchOptions(__filename)
+const USAGE = `usage: node bench/pool.js [--quick] [--json]
+  --quick  small counts and one round (CI: checks that the benchmark works)
+  --json   the figures as JSON instead of Markdown tables
+  BATON_CANDIDATE=<another checkout, built> adds that tree's WorkerPool to the run`
+const { quick: QUICK, json: JSON_OUT } = h.benchOptions(USAGE)
 const CONFIG = QUICK ? { tasks: 2_000, warmup: 500, reps: 1, rounds: 1 } : { tasks: 20_000, warmup: 4_000, reps: 3, rounds: 5 }
 
 function measure(implName, modeName) {
-  const args = [__filename, '--child', implName, modeName, CONFIG.tasks, CONFIG.warmup, CONFIG.reps].map(String)
-  return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'inherit'] }))
+  return h.runChild(__filename, ['--child', implName, modeName, CONFIG.tasks, CONFIG.warmup, CONFIG.reps], { timeout: 300_000 })
 }
 
-// Histograms hold integers: tasks/s as they are, µs in thousandths, ratios in thousandths.
-const SCALE = { tasksPerSec: 1, cpuUsPerTask: 1000, schedUsPerTask: 1000 }
-const RATIO = 1000
-const METRICS = Object.keys(SCALE)
+const METRICS = ['tasksPerSec', 'cpuUsPerTask', 'schedUsPerTask']
 
-function progress(line) {
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`)
-}
-
-/** The ratios reported, each taken within a round and as a ratio of medians. */
+/**
+ * The ratios reported, each taken within a round and as a ratio of medians:
+ * [mode, metric, top, bottom, label, target, better]. Throughput is better higher,
+ * CPU lower; `target` null: for information.
+ */
 const RATIOS = {
-  atOnceVsPiscina: ['atOnce', 'tasksPerSec', 'baton', 'piscina'],
-  inFlightVsPiscina: ['inFlight', 'tasksPerSec', 'baton', 'piscina'],
-  cpuVsPiscina: ['inFlight', 'cpuUsPerTask', 'baton', 'piscina'],
+  atOnceVsPiscina: ['atOnce', 'tasksPerSec', 'baton', 'piscina', 'throughput, all at once', TARGETS.throughput, 'higher'],
+  inFlightVsPiscina: ['inFlight', 'tasksPerSec', 'baton', 'piscina', `throughput, ${IN_FLIGHT} in flight`, TARGETS.throughput, 'higher'],
+  cpuVsPiscina: ['inFlight', 'cpuUsPerTask', 'baton', 'piscina', `main-thread CPU per task, ${IN_FLIGHT} in flight`, TARGETS.cpu, 'lower'],
+  atOnceVsDocs: ['atOnce', 'tasksPerSec', 'baton', 'docs', "throughput, all at once, against the docs' pool", null, 'higher'],
+  inFlightVsDocs: ['inFlight', 'tasksPerSec', 'baton', 'docs', `throughput, ${IN_FLIGHT} in flight, against the docs' pool`, null, 'higher'],
+  cpuVsDocs: ['inFlight', 'cpuUsPerTask', 'baton', 'docs', "main-thread CPU per task, against the docs' pool", null, 'lower'],
   // Costs of carrying the store (marked against unmarked): time per task (inverse
   // throughput) and CPU per task.
-  storeAtOnce: ['atOnce', 'tasksPerSec', 'batonUnmarked', 'batonStore'],
-  storeInFlight: ['inFlight', 'tasksPerSec', 'batonUnmarked', 'batonStore'],
-  storeCpu: ['inFlight', 'cpuUsPerTask', 'batonStore', 'batonUnmarked'],
+  storeAtOnce: ['atOnce', 'tasksPerSec', 'batonUnmarked', 'batonStore', 'time per task, all at once', TARGETS.store, 'lower'],
+  storeInFlight: ['inFlight', 'tasksPerSec', 'batonUnmarked', 'batonStore', `time per task, ${IN_FLIGHT} in flight`, TARGETS.store, 'lower'],
+  storeCpu: ['inFlight', 'cpuUsPerTask', 'batonStore', 'batonUnmarked', 'main-thread CPU per task', TARGETS.store, 'lower'],
   // For information: a marked store against no storage at all.
-  storeVsNone: ['inFlight', 'tasksPerSec', 'baton', 'batonStore'],
+  storeVsNone: ['inFlight', 'tasksPerSec', 'baton', 'batonStore', `against no storage at all: time per task, ${IN_FLIGHT} in flight`, null, 'lower'],
 }
 
 function main() {
   const started = performance.now()
   const names = Object.keys(IMPLS)
-  const hist = {}
   const perRound = {}
   const context = {}
-  for (const mode of Object.keys(MODES)) {
-    hist[mode] = {}
-    perRound[mode] = {}
-    for (const impl of names) {
-      hist[mode][impl] = Object.fromEntries(METRICS.map((m) => [m, createHistogram()]))
-      perRound[mode][impl] = []
-    }
-  }
+  for (const mode of Object.keys(MODES)) perRound[mode] = Object.fromEntries(names.map((impl) => [impl, []]))
   for (let round = 0; round < CONFIG.rounds; round++) {
-    // Rotate the starting pool and alternate the direction, so that no pool always runs
-    // first or right after the same neighbour.
-    const shift = round % names.length
-    let order = [...names.slice(shift), ...names.slice(0, shift)]
-    if (round % 2 === 1) order = order.reverse()
+    const order = h.roundOrder(round, names)
     for (const mode of Object.keys(MODES)) {
       for (const impl of order) {
-        progress(`pool: round ${round + 1}/${CONFIG.rounds}, ${MODES[mode].label}, ${impl}`)
+        h.progress(`pool: round ${round + 1}/${CONFIG.rounds}, ${MODES[mode].label}, ${impl}`)
         const got = measure(impl, mode)
         perRound[mode][impl].push(got)
-        for (const m of METRICS) if (Number.isFinite(got[m])) hist[mode][impl][m].record(Math.max(1, Math.round(got[m] * SCALE[m])))
         context[impl] = context[impl] === undefined ? got.context : { callbacks: context[impl].callbacks && got.context.callbacks, store: got.context.store === null ? null : context[impl].store && got.context.store }
       }
     }
   }
-  progress('')
+  h.progress('')
 
   const figures = {}
-  for (const [mode, byImpl] of Object.entries(hist)) {
+  for (const [mode, byImpl] of Object.entries(perRound)) {
     figures[mode] = {}
-    for (const [impl, h] of Object.entries(byImpl)) {
+    for (const [impl, rounds] of Object.entries(byImpl)) {
       const entry = {}
       for (const m of METRICS) {
-        entry[m] = h[m].count === 0 ? null : h[m].percentile(50) / SCALE[m]
-        entry[`${m}Spread`] = h[m].count === 0 ? null : [h[m].min / SCALE[m], h[m].max / SCALE[m]]
+        const values = rounds.map((r) => r[m])
+        entry[m] = h.median(values)
+        entry[`${m}Spread`] = h.range(values)
       }
-      entry.rounds = perRound[mode][impl]
+      entry.rounds = rounds
       figures[mode][impl] = entry
     }
   }
   const ratios = {}
   for (const [key, [mode, metric, top, bottom]] of Object.entries(RATIOS)) {
-    const paired = createHistogram()
-    const each = []
-    for (let r = 0; r < CONFIG.rounds; r++) {
-      const x = perRound[mode][top][r][metric] / perRound[mode][bottom][r][metric]
-      each.push(x)
-      if (Number.isFinite(x)) paired.record(Math.max(1, Math.round(x * RATIO)))
-    }
-    ratios[key] = {
-      ofMedians: figures[mode][top][metric] / figures[mode][bottom][metric],
-      pairedMedian: paired.count === 0 ? null : paired.percentile(50) / RATIO,
-      pairedSpread: paired.count === 0 ? null : [paired.min / RATIO, paired.max / RATIO],
-      perRound: each,
-    }
+    const of = (impl) => perRound[mode][impl].map((r) => r[metric])
+    const ratio = h.compare(of(top), of(bottom))
+    ratios[key] = { ofMedians: ratio.ofMedians, pairedMedian: ratio.paired, pairedSpread: ratio.spread, perRound: ratio.perRound }
   }
-  const vsDocs = {
-    atOnce: figures.atOnce.baton.tasksPerSec / figures.atOnce.docs.tasksPerSec,
-    inFlight: figures.inFlight.baton.tasksPerSec / figures.inFlight.docs.tasksPerSec,
-    cpu: figures.inFlight.baton.cpuUsPerTask / figures.inFlight.docs.cpuUsPerTask,
-  }
-  const p = (key) => ratios[key].pairedMedian
-  const meets = {
-    atOnce: p('atOnceVsPiscina') >= TARGETS.throughput,
-    inFlight: p('inFlightVsPiscina') >= TARGETS.throughput,
-    cpu: p('cpuVsPiscina') <= TARGETS.cpu,
-    store: p('storeAtOnce') <= TARGETS.store && p('storeInFlight') <= TARGETS.store && p('storeCpu') <= TARGETS.store,
+  const meets = {}
+  for (const [key, [, , , , , target, better]] of Object.entries(RATIOS)) {
+    const x = ratios[key].pairedMedian
+    if (target !== null) meets[key] = better === 'higher' ? x >= target : x <= target
   }
   const result = {
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    cpus: os.cpus().length,
+    benchmark: 'pool',
+    title: 'Worker pools: baton against piscina and the pool of the Node docs',
+    machine: h.machine(),
     quick: QUICK,
     config: { ...CONFIG, threads: THREADS, inFlight: IN_FLIGHT, store: STORE },
     cpuMeasure: CPU_MEASURE,
@@ -364,80 +320,109 @@ function main() {
     context,
     figures,
     ratios,
-    vsDocs,
     targets: TARGETS,
     meets,
-    seconds: (performance.now() - started) / 1000,
   }
-  if (JSON_OUT) console.log(JSON.stringify(result, null, 2))
-  else console.log(`${table(result)}\n\n(${result.seconds.toFixed(1)} s)`)
+  result.tables = tables(result)
+  result.seconds = (performance.now() - started) / 1000
+  h.printResult(result, JSON_OUT)
 }
 
-const k = (x) => (x >= 10_000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0))
-const f = (x, digits = 2) => (x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits))
-const spread = (s, fmt) => (s === null ? '' : `${fmt(s[0])}-${fmt(s[1])}`)
-const yes = (ok) => (ok ? 'yes' : '**no**')
+const { fixed: f, thousands: k, span } = h
 
-function table(result) {
+function tables(result) {
   const { figures, ratios, config } = result
   const cpuName =
     result.cpuMeasure === 'threadCpuUsage'
       ? '`process.threadCpuUsage()` (user + system, main thread)'
       : '`performance.eventLoopUtilization()` active time (Node 20 has no `process.threadCpuUsage()`; it also counts time the main thread was preempted)'
-  const lines = []
-  const cpus = os.cpus()
-  lines.push(
-    `## Worker pools: Node ${process.version}, ${process.platform}-${process.arch}, ${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}` +
-      `${QUICK ? ' (quick run)' : ''}`,
-  )
-  lines.push('')
-  lines.push(
+  const method =
     `${THREADS} threads, ${config.tasks.toLocaleString('en-US')} tasks returning a+b per run; each figure is the median of ${config.rounds} ` +
-      `round${config.rounds === 1 ? '' : 's'} (a fresh process per pool, mode and round; each the median of ${config.reps} timed ` +
-      `run${config.reps === 1 ? '' : 's'} after ${config.warmup.toLocaleString('en-US')} warm-up tasks), min-max in brackets. ` +
-      `Main-thread CPU: ${cpuName}; "sched" is the kernel's on-CPU time of the main thread (/proc schedstat), the same measure on every line.`,
-  )
-  lines.push('')
-  lines.push(`| pool | at once, tasks/s | ${IN_FLIGHT} in flight, tasks/s | main-thread µs/task (${IN_FLIGHT} in flight) | sched µs/task | callbacks in caller's context |`)
-  lines.push('|---|--:|--:|--:|--:|:-:|')
-  for (const [impl, label] of Object.entries(result.labels)) {
-    const a = figures.atOnce[impl]
-    const b = figures.inFlight[impl]
-    lines.push(
-      `| ${label} | ${k(a.tasksPerSec)} (${spread(a.tasksPerSecSpread, k)}) | ${k(b.tasksPerSec)} (${spread(b.tasksPerSecSpread, k)}) | ` +
-        `${f(b.cpuUsPerTask, 1)} (${spread(b.cpuUsPerTaskSpread, (x) => f(x, 1))}) | ${f(b.schedUsPerTask, 1)} | ` +
-        `${result.context[impl].callbacks ? 'yes' : 'NO'}${result.context[impl].store === null ? '' : `, worker sees the store only if marked: ${result.context[impl].store ? 'yes' : 'NO'}`} |`,
-    )
+    `round${config.rounds === 1 ? '' : 's'} (a fresh process per pool, mode and round; each the median of ${config.reps} timed ` +
+    `run${config.reps === 1 ? '' : 's'} after ${config.warmup.toLocaleString('en-US')} warm-up tasks). Main-thread CPU: ${cpuName}.`
+  const ratioNote = 'Ratios: the median of the ratios taken within each round (their range under "single rounds"); the ratio of the medians after it.'
+
+  const ratioTable = (id, title, notes, keys) => {
+    const columns = ['', 'ratio', 'single rounds', 'target', 'met']
+    return {
+      id,
+      title,
+      notes,
+      columns,
+      align: ['left', 'right', 'right', 'right', 'center'],
+      rows: keys.map((key) => {
+        const [, , , , label, target, better] = RATIOS[key]
+        const r = ratios[key]
+        const bound = target === null ? '(information)' : `${better === 'higher' ? '≥' : '≤'} ${target}x`
+        return [label, `**${h.times(r.pairedMedian)}** (${h.times(r.ofMedians)})`, span(r.pairedSpread, h.times), bound, target === null ? '' : h.yes(result.meets[key])]
+      }),
+      chart: {
+        kind: 'ratio',
+        caption: 'throughput: higher is better; time and CPU per task: lower is better',
+        bars: keys.map((key) => {
+          const [, , , , label, target, better] = RATIOS[key]
+          return { label, value: ratios[key].pairedMedian, spread: ratios[key].pairedSpread, target, better }
+        }),
+      },
+    }
   }
-  if (result.context.docs?.callbacks === false) {
-    lines.push('')
-    lines.push(
-      "The docs' pool makes a task's AsyncResource only when a worker takes the task: one that waited in its queue calls back " +
-        "in the context of the worker's 'message' event, not in its submitter's.",
-    )
+
+  const perPool = {
+    id: 'pool-figures',
+    title: 'Worker pools: the figures of each pool',
+    notes: [
+      `${method} Min-max over rounds in brackets; "sched" is the kernel's on-CPU time of the main thread (/proc schedstat), the same measure on every line.`,
+      ...(result.context.docs?.callbacks === false
+        ? [
+            "The docs' pool makes a task's AsyncResource only when a worker takes the task: one that waited in its queue calls back " +
+              "in the context of the worker's 'message' event, not in its submitter's.",
+          ]
+        : []),
+    ],
+    columns: ['pool', 'at once, tasks/s', `${IN_FLIGHT} in flight, tasks/s`, `main-thread µs/task (${IN_FLIGHT} in flight)`, 'sched µs/task', "callbacks in caller's context"],
+    align: ['left', 'right', 'right', 'right', 'right', 'center'],
+    rows: Object.entries(result.labels).map(([impl, label]) => {
+      const a = figures.atOnce[impl]
+      const b = figures.inFlight[impl]
+      const store = result.context[impl].store
+      return [
+        label,
+        `${k(a.tasksPerSec)} (${span(a.tasksPerSecSpread, k)})`,
+        `${k(b.tasksPerSec)} (${span(b.tasksPerSecSpread, k)})`,
+        `${f(b.cpuUsPerTask, 1)} (${span(b.cpuUsPerTaskSpread, (x) => f(x, 1))})`,
+        f(b.schedUsPerTask, 1),
+        `${result.context[impl].callbacks ? 'yes' : 'NO'}${store === null ? '' : `, worker sees the store only if marked: ${store ? 'yes' : 'NO'}`}`,
+      ]
+    }),
+    chart: {
+      kind: 'values',
+      caption: 'tasks per second (higher is better)',
+      series: ['all at once', `${IN_FLIGHT} in flight`],
+      bars: Object.entries(result.labels).map(([impl, label]) => ({ label, values: [Math.round(figures.atOnce[impl].tasksPerSec), Math.round(figures.inFlight[impl].tasksPerSec)] })),
+    },
   }
-  lines.push('')
-  lines.push('Ratios: median of the ratios taken within each round (min-max over rounds); the ratio of the medians after it.')
-  lines.push('')
-  lines.push('| | ratio | target | met |')
-  lines.push('|---|--:|--:|:-:|')
-  const row = (label, key, target, ok) => {
-    const r = ratios[key]
-    lines.push(`| ${label} | ${f(r.pairedMedian)}x (${spread(r.pairedSpread, f)}; ${f(r.ofMedians)}x) | ${target} | ${ok === undefined ? '' : yes(ok)} |`)
-  }
-  row('baton / piscina throughput, at once', 'atOnceVsPiscina', `≥ ${TARGETS.throughput}x`, result.meets.atOnce)
-  row(`baton / piscina throughput, ${IN_FLIGHT} in flight`, 'inFlightVsPiscina', `≥ ${TARGETS.throughput}x`, result.meets.inFlight)
-  row('baton / piscina main-thread CPU per task', 'cpuVsPiscina', `≤ ${TARGETS.cpu}x`, result.meets.cpu)
-  row('marked store: time per task, at once (marked / unmarked)', 'storeAtOnce', `≤ ${TARGETS.store}x`, ratios.storeAtOnce.pairedMedian <= TARGETS.store)
-  row(`marked store: time per task, ${IN_FLIGHT} in flight`, 'storeInFlight', `≤ ${TARGETS.store}x`, ratios.storeInFlight.pairedMedian <= TARGETS.store)
-  row('marked store: main-thread CPU per task', 'storeCpu', `≤ ${TARGETS.store}x`, ratios.storeCpu.pairedMedian <= TARGETS.store)
-  row(`marked store against no storage at all: time per task, ${IN_FLIGHT} in flight`, 'storeVsNone', '(information)', undefined)
-  lines.push('')
-  lines.push(
-    `baton run() against the docs' pool (ratio of medians): throughput ${f(result.vsDocs.atOnce)}x at once, ` +
-      `${f(result.vsDocs.inFlight)}x ${IN_FLIGHT} in flight; main-thread CPU ${f(result.vsDocs.cpu)}x.`,
-  )
-  return lines.join('\n')
+
+  return [
+    ratioTable('pool', `Worker pools: baton's run() against ${IMPLS.piscina.label} and the docs' pool`, [method, ratioNote], [
+      'atOnceVsPiscina',
+      'inFlightVsPiscina',
+      'cpuVsPiscina',
+      'atOnceVsDocs',
+      'inFlightVsDocs',
+      'cpuVsDocs',
+    ]),
+    ratioTable(
+      'pool-store',
+      'Worker pools: carrying one marked store into the workers',
+      [
+        `A store \`${JSON.stringify(STORE)}\` in a storage marked \`cloneIntoWorkers\`, against the same run with the storage unmarked, ` +
+          'so that only the carrying differs (on Node 20/22, having a store active at all turns on async_hooks for every promise). ' +
+          ratioNote,
+      ],
+      ['storeAtOnce', 'storeInFlight', 'storeCpu', 'storeVsNone'],
+    ),
+    perPool,
+  ]
 }
 
 main()

