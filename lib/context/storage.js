@@ -4,12 +4,11 @@
 // Node 20-26, and a cost that does not grow with the number of storages.
 
 const { AsyncLocalStorage: NodeAsyncLocalStorage } = require('node:async_hooks')
-const { invalidArgType } = require('../shared/errors')
-const { ownProperty, validateFunction, validateObject } = require('../shared/validators')
+const { ownProperty, validateFunction, validateRecord } = require('../shared/validators')
 const carrier = require('./engine')
 const { makeRun } = require('./engine/run')
 const { ABSENT, captures, push, valueIn } = require('./frame')
-const workers = require('./workers')
+const carried = require('./carried')
 
 /** Never a frame: the cache is empty. */
 const FORGOTTEN = Symbol('baton.forgotten')
@@ -28,15 +27,14 @@ class AsyncLocalStorage {
 
   /** Options are read as own properties only, as Node 24/26 take them: an object, not an array. */
   constructor(options = {}) {
-    if (Array.isArray(options)) throw invalidArgType('options', 'of type object', options)
-    validateObject(options, 'options')
+    validateRecord(options, 'options')
     const name = ownProperty(options, 'name')
     // A template literal, as Node's: a Symbol throws its TypeError.
     this.#name = name === undefined ? '' : `${name}`
     this.#defaultValue = ownProperty(options, 'defaultValue')
     this.#value = this.#defaultValue
-    // WorkerPool tasks carry this storage's store into their worker (lib/context/workers.js).
-    if (ownProperty(options, 'cloneIntoWorkers')) workers.mark(this, this.#name, currentValue)
+    // WorkerPool tasks carry this storage's store into their worker (lib/context/carried.js).
+    if (ownProperty(options, 'cloneIntoWorkers')) carried.mark(this, this.#name, currentValue)
   }
 
   get name() {

@@ -8,8 +8,8 @@
 //
 // Nothing here costs a task anything while no storage is marked.
 
-const { invalidArgType, nodeError } = require('../shared/errors')
-const { validateFunction } = require('../shared/validators')
+const { invalidArgValue, storeNotCloneable } = require('../shared/errors')
+const { validateFunction, validateRecord } = require('../shared/validators')
 const carrier = require('./engine')
 const { ABSENT, push, valueIn } = require('./frame')
 
@@ -25,10 +25,10 @@ let entries = []
 
 function mark(storage, name, read) {
   if (name === '') {
-    throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', "The property 'options.name' must be a non-empty string when 'options.cloneIntoWorkers' is true")
+    throw invalidArgValue("The property 'options.name' must be a non-empty string when 'options.cloneIntoWorkers' is true")
   }
   if (marked.get(name)?.storage.deref() !== undefined) {
-    throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The property 'options.name' must be unique among storages with 'options.cloneIntoWorkers'. Received '${name}'`)
+    throw invalidArgValue(`The property 'options.name' must be unique among storages with 'options.cloneIntoWorkers'. Received '${name}'`)
   }
   const entry = { name, storage: new WeakRef(storage), read, encode: undefined, decode: undefined }
   marked.set(name, entry)
@@ -118,7 +118,7 @@ function exportContext() {
       try {
         structuredClone(store)
       } catch (cause) {
-        throw nodeError(TypeError, 'ERR_BATON_STORE_NOT_CLONEABLE', `The store of the storage '${name}' cannot be cloned: ${cause.message}`, { cause })
+        throw storeNotCloneable(name, '', cause)
       }
     }
     throw error
@@ -132,7 +132,7 @@ function exportContext() {
  * are dropped. Node's own storages are left as they are.
  */
 function runInContext(context, fn, ...args) {
-  if (context === null || typeof context !== 'object' || Array.isArray(context)) throw invalidArgType('context', 'of type object', context)
+  validateRecord(context, 'context')
   validateFunction(fn, 'fn')
   const stores = []
   for (const name of Object.keys(context)) stores.push(name, context[name])
