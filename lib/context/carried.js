@@ -11,7 +11,7 @@
 const { invalidArgValue, storeNotCloneable } = require('../shared/errors')
 const { validateFunction, validateRecord } = require('../shared/validators')
 const carrier = require('./engine')
-const { ABSENT, push, valueIn } = require('./frame')
+const { ABSENT, isEmpty, push, valueIn } = require('./frame')
 
 /**
  * name → { name, storage: WeakRef, read: (storage) => its store in the current context, or
@@ -74,7 +74,7 @@ function capture() {
  * `stores` (`[name, store, ...]`, or undefined) among baton's storages, whatever ran
  * before in this turn (an earlier task's continuation, say). One frame entered and
  * left for the next task to replace: a run() around the handler would pay a second
- * frame to restore on Node 24/26.
+ * frame to restore on the AsyncContextFrame engine.
  */
 function enterTask(stores) {
   const frame = frameOf(stores)
@@ -93,11 +93,6 @@ function frameOf(stores) {
     frame = push(frame, storage, entry.decode === undefined ? stores[i + 1] : entry.decode(stores[i + 1]))
   }
   return frame
-}
-
-/** A frame with no storage in it: none, or the hooks engine's empty one. */
-function isEmpty(frame) {
-  return frame === undefined || frame.storage === undefined
 }
 
 /**

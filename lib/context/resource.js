@@ -93,7 +93,7 @@ class AsyncResource extends NodeAsyncResource {
     // own copy of the own properties.
     const own = typeof options === 'object' && options !== null
     super(type, own ? { triggerAsyncId: ownProperty(options, 'triggerAsyncId'), requireManualDestroy: ownProperty(options, 'requireManualDestroy') } : options)
-    if (carrier.enterResource !== undefined) this.#frame = carrier.resourceFrame(this)
+    this.#frame = carrier.resourceFrame(this)
     young[youngLength] = this
     young[youngLength + 1] = type
     young[youngLength + 2] = own && Boolean(ownProperty(options, 'requireManualDestroy'))
@@ -138,7 +138,7 @@ class AsyncResource extends NodeAsyncResource {
   }
 
   runInAsyncScope(fn, thisArg, ...args) {
-    if (carrier.enterResource !== undefined) carrier.enterResource(this, this.#frame)
+    carrier.enterResource(this, this.#frame)
     return super.runInAsyncScope(fn, thisArg, ...args)
   }
 
