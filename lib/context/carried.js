@@ -13,12 +13,27 @@ const { validateFunction, validateRecord } = require('../shared/validators')
 const carrier = require('./engine')
 const { ABSENT, isEmpty, push, valueIn } = require('./frame')
 
-/**
- * name → { name, storage: WeakRef, read: (storage) => its store in the current context, or
- * ABSENT, encode, decode }. `encode`/`decode` are set for a store that cannot be cloned
- * as it is (baton's OpenTelemetry integration): `encode(store)` gives a cloneable value
- * (undefined: nothing to carry), `decode(value)` the store again where it arrives.
- */
+/** A storage whose store travels, known by its name in every thread. */
+class CarriedStorage {
+  /**
+   * @param {string} name
+   * @param {object} storage held weakly: a collected storage carries nothing
+   * @param {(storage: object) => unknown} read its store in the current context, or ABSENT
+   * @param {((store: unknown) => unknown) | undefined} encode for a store that cannot be
+   *   cloned as it is (baton's OpenTelemetry integration): a cloneable value, or undefined
+   *   for nothing to carry
+   * @param {((value: unknown) => unknown) | undefined} decode the store again, where it arrives
+   */
+  constructor(name, storage, read, encode, decode) {
+    this.name = name
+    this.storage = new WeakRef(storage)
+    this.read = read
+    this.encode = encode
+    this.decode = decode
+  }
+}
+
+/** @type {Map<string, CarriedStorage>} by name */
 const marked = new Map()
 /** The same entries, for capture(): an array walks faster than a Map's iterator. */
 let entries = []
@@ -30,7 +45,7 @@ function mark(storage, name, read) {
   if (marked.get(name)?.storage.deref() !== undefined) {
     throw invalidArgValue(`The property 'options.name' must be unique among storages with 'options.cloneIntoWorkers'. Received '${name}'`)
   }
-  const entry = { name, storage: new WeakRef(storage), read, encode: undefined, decode: undefined }
+  const entry = new CarriedStorage(name, storage, read, undefined, undefined)
   marked.set(name, entry)
   entries = [...marked.values()]
 }
@@ -41,7 +56,7 @@ function mark(storage, name, read) {
  * Returns what stops it again (if nothing has replaced it since).
  */
 function carry(storage, name, encode, decode) {
-  const entry = { name, storage: new WeakRef(storage), read: currentStore, encode, decode }
+  const entry = new CarriedStorage(name, storage, currentStore, encode, decode)
   marked.set(name, entry)
   entries = [...marked.values()]
   return () => {

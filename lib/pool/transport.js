@@ -107,7 +107,12 @@ function describe(problem) {
   }
 }
 
-/** `{ ok: true, value }` or `{ ok: false, error }`. */
+/**
+ * A task's outcome as the main thread reads it.
+ * @typedef {{ ok: true, value: unknown } | { ok: false, error: unknown }} Outcome
+ */
+
+/** @returns {Outcome} */
 function decodeOutcome(payload) {
   const [kind, value] = read(payload)
   return kind === OK ? { ok: true, value } : { ok: false, error: decodeError(value) }
