@@ -191,15 +191,9 @@ class WorkerPool extends EventEmitterAsyncResource {
     } finally {
       setEnvironmentData(CONFIG, undefined)
     }
-    const info = new WorkerInfo(id, worker)
+    const info = new WorkerInfo(id, worker, () => this.#starting--)
     this.#workerInfos.set(id, info)
     this.#starting++
-    worker.on('message', (message) => {
-      if (info.onMessage(message)) this.#starting--
-    })
-    worker.on('error', (error) => {
-      info.error = error
-    })
     worker.on('exit', (code) => this.#onExit(info, code))
     // An idle pool must not keep the process alive; pending tasks do (the core's ref).
     // After the 'message' listener: adding one refs the worker's port again.

@@ -16,9 +16,10 @@ const { EXITED_LOADING, READY, UNSETTLED_LOADING } = require('./protocol')
 class WorkerInfo {
   /**
    * @param {number} id the native core's id of the worker
-   * @param {import('node:worker_threads').Worker} worker
+   * @param {import('node:worker_threads').Worker} worker just made, not yet unref'd
+   * @param {() => void} onReady called once the worker says it is ready
    */
-  constructor(id, worker) {
+  constructor(id, worker, onReady) {
     this.id = id
     this.worker = worker
     /** The task module loaded and the worker attached to the core. */
@@ -29,17 +30,19 @@ class WorkerInfo {
     this.ended = false
     /** Terminated for an abort: the core re-queues its other started tasks. */
     this.forAbort = false
-  }
-
-  /** Records what the worker posted; true when it says it is ready. */
-  onMessage(message) {
-    if (message === READY) {
-      this.ready = true
-      return true
-    }
-    if (message === EXITED_LOADING) this.error ??= new Error('the worker called process.exit() while loading')
-    else if (message === UNSETTLED_LOADING) this.error ??= workerModuleUnsettled()
-    return false
+    worker.on('message', (message) => {
+      if (message === READY) {
+        this.ready = true
+        onReady()
+      } else if (message === EXITED_LOADING) {
+        this.error ??= new Error('the worker called process.exit() while loading')
+      } else if (message === UNSETTLED_LOADING) {
+        this.error ??= workerModuleUnsettled()
+      }
+    })
+    worker.on('error', (error) => {
+      this.error = error
+    })
   }
 
   /** @param {TerminateReason} reason */
