@@ -13,8 +13,7 @@
 
 const { AsyncResource: NodeAsyncResource } = require('node:async_hooks')
 const EventEmitter = require('node:events')
-const { invalidArgType } = require('../shared/errors')
-const { ownProperty, validateFunction, validateObject } = require('../shared/validators')
+const { ownProperty, validateFunction, validateObject, validateString } = require('../shared/validators')
 const carrier = require('./engine')
 const registry = require('./registry')
 
@@ -199,7 +198,7 @@ class EventEmitterAsyncResource extends EventEmitter {
       options = {}
     } else {
       name = options === undefined || options === null ? undefined : ownProperty(options, 'name')
-      if (new.target === EventEmitterAsyncResource && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
+      if (new.target === EventEmitterAsyncResource) validateString(name, 'options.name')
       if (options === undefined) options = {}
       validateObject(options, 'options')
       name ||= new.target.name

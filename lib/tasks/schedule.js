@@ -6,7 +6,7 @@
 
 const binding = require('../shared/binding')
 const { abortError, codes } = require('../shared/errors')
-const { validateAbortSignal, validateFunction } = require('../shared/validators')
+const { ownProperty, validateAbortSignal, validateFunction } = require('../shared/validators')
 
 /**
  * Runs `start(...args, abortFlag, onProgress, callback)`, a native task function.
@@ -63,7 +63,7 @@ function schedule(start, args, options, callback) {
 
 /** An option read as an own property only: a polluted Object.prototype changes nothing. */
 function own(options, key) {
-  return options !== undefined && Object.hasOwn(options, key) ? options[key] : undefined
+  return options === undefined ? undefined : ownProperty(options, key)
 }
 
 function settleAborted(flag) {
