@@ -2,8 +2,10 @@
 
 // The main-thread side of a WorkerPool. The queue, the choice of worker and the
 // record of which worker runs what live in the native core (src/pool), shared with
-// the workers (worker.js); this side starts and replaces workers, and settles each
-// task exactly once, in the context of the code that submitted it.
+// the workers (worker.js); this side takes tasks, starts and replaces workers, times
+// aborts, shuts down, and settles each task exactly once, in the context of the code
+// that submitted it. A task is a PoolTask (task.js), a worker a WorkerInfo
+// (worker-info.js), the figures a PoolStats (stats.js).
 
 const { once } = require('node:events')
 const { Worker, setEnvironmentData } = require('node:worker_threads')
