@@ -33,6 +33,7 @@ function leave(storage, store) {
   carrier.enterWith(afterRun(carrier.getStore(), storage, store, previous))
 }
 
+carrier.engine = 'AsyncContextFrame'
 carrier.enter = enter
 carrier.leave = leave
 // runInAsyncScope() restores the resource's own frame by itself: nothing to keep or put back.

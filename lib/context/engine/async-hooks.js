@@ -154,6 +154,6 @@ function resolvedGetStore() {
   return resolve(executionAsyncResource()[FRAME])
 }
 
-const carrier = { getStore, enter, leave, enterWith, disable, resourceFrame, enterResource, cached }
+const carrier = { engine: 'async_hooks', getStore, enter, leave, enterWith, disable, resourceFrame, enterResource, cached }
 
 module.exports = carrier

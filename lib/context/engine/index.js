@@ -12,7 +12,8 @@
 //   keeps at construction and puts back on entry, where the engine leaves an
 //   enterWith() on the resource itself;
 // - cached(frame, storage): `storage` now caches `frame`, which may so outlive the
-//   run() that made it.
+//   run() that made it;
+// - engine: which engine it is, 'async_hooks' or 'AsyncContextFrame'.
 // The engines:
 // - async-context-frame.js, for AsyncContextFrame (Node 24/26 by default, 22 with
 //   --experimental-async-context-frame): one Node AsyncLocalStorage, the only way
