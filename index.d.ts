@@ -54,7 +54,10 @@ export interface AsyncLocalStorageOptions<T> {
   cloneIntoWorkers?: boolean
 }
 
-/** Disposes to the context that was current before `withScope()`. */
+/**
+ * Disposing gives this storage back the store it had before `withScope()`; other
+ * storages keep what they have then (as `run()` restores its own storage only).
+ */
 export interface RunScope extends Disposable {
   /** Idempotent. */
   dispose(): void

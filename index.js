@@ -4,15 +4,15 @@
 const context = require('./lib/context')
 const pool = require('./lib/pool')
 const tasks = require('./lib/tasks')
-const workers = require('./lib/context/workers')
+const carried = require('./lib/context/carried')
 
 module.exports = {
   AsyncContext: context.AsyncContext,
   AsyncLocalStorage: context.AsyncLocalStorage,
   AsyncResource: context.AsyncResource,
   EventEmitterAsyncResource: context.EventEmitterAsyncResource,
-  exportContext: workers.exportContext,
-  runInContext: workers.runInContext,
+  exportContext: carried.exportContext,
+  runInContext: carried.runInContext,
   resources: context.resources,
   WorkerPool: pool.WorkerPool,
   failingTask: tasks.failingTask,

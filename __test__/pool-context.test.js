@@ -80,6 +80,35 @@ test('each task is an AsyncResource "baton.WorkerPoolTask" triggered by the pool
   await pool.close()
 })
 
+test('a task the pool refuses is destroyed at once, listed nowhere, and fails in the submitter context', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, maxThreads: 1 })
+  const inits = new Set()
+  const destroyed = new Set()
+  const hook = createHook({
+    init(asyncId, type) {
+      if (type === 'baton.WorkerPoolTask') inits.add(asyncId)
+    },
+    destroy(asyncId) {
+      if (inits.has(asyncId)) destroyed.add(asyncId)
+    },
+  }).enable()
+  // Refused three ways: an aborted signal, a value that cannot be cloned, a closed pool.
+  const aborted = inBoth('aborted', () => pool.run({ a: 1, b: 1 }, { name: 'add', signal: AbortSignal.abort() }).catch((error) => ({ code: error.code, ...seen() })))
+  const uncloneable = inBoth('uncloneable', () => pool.run({ f() {} }, { name: 'add' }).catch((error) => ({ name: error.name, ...seen() })))
+  await pool.close()
+  const closed = inBoth('closed', () => new Promise((resolve) => pool.runTask({ a: 1, b: 1 }, (err) => resolve({ code: err.code, ...seen() }))))
+  t.deepEqual(await aborted, { code: 'ABORT_ERR', node: 'aborted', baton: 'aborted' })
+  t.deepEqual(await uncloneable, { name: 'DataCloneError', node: 'uncloneable', baton: 'uncloneable' })
+  t.deepEqual(await closed, { code: 'ERR_BATON_POOL_CLOSED', node: 'closed', baton: 'closed' })
+  // destroy hooks run from Node's own immediate queue, after the refusals settled.
+  await tick()
+  await tick()
+  hook.disable()
+  t.is(inits.size, 3)
+  t.deepEqual([...destroyed].sort(), [...inits].sort())
+  t.deepEqual(poolTasks(pool), [])
+})
+
 test('a throwing runTask callback is an uncaught exception in the submitter context', async (t) => {
   const output = await runScript('throwing-callback.js')
   const lines = output.trim().split('\n').map((line) => JSON.parse(line))

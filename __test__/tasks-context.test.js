@@ -7,7 +7,7 @@ const { join } = require('node:path')
 const { fibonacci, failingTask, performAsyncTask } = require('..')
 const binding = require('../lib/shared/binding')
 const { callbackOutcome } = require('./helpers')
-const hooksEngine = require('../lib/context/engine').enterResource !== undefined
+const hooksEngine = require('../lib/context/engine').engine === 'async_hooks'
 
 const als = new AsyncLocalStorage()
 const other = new AsyncLocalStorage()

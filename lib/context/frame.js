@@ -3,8 +3,8 @@
 // The current context of every baton storage lives in one frame, moved by the
 // carrier (./engine) through every async boundary Node knows (promises, timers, I/O,
 // AsyncResource, napi_async_init). However many baton storages there are, Node sees
-// one: on 20/22 an await pays one hook pass, on 24/26 a run() copies a frame with one
-// entry for baton.
+// one: on the async_hooks engine an await pays one hook pass, on the AsyncContextFrame
+// engine a run() copies a frame with one entry for baton.
 //
 // A frame is a linked list that never changes while anything holds it: each
 // run()/enterWith() pushes one node in front of the current frame, in constant time.
@@ -26,13 +26,10 @@ class Frame {
 /** A frame with no storage in it, where a frame object is needed. */
 const EMPTY = new Frame(undefined, ABSENT, undefined)
 
-/**
- * Counts the moments a frame may have come to be held beyond the run() that made it:
- * captured by a new async resource, cached by a storage other than the one that runs
- * it, or put under an entered frame. While it does not move, nothing but that run()
- * holds its frame, which the hooks engine then reuses for the next run().
- */
-const captures = { count: 0 }
+/** Whether `frame` holds no storage: none at all, or EMPTY. */
+function isEmpty(frame) {
+  return frame === undefined || frame.storage === undefined
+}
 
 /** What a new front entry of `storage` goes in front of: an entry of the same storage at the front is replaced. */
 function below(frame, storage) {
@@ -109,4 +106,4 @@ function replaceWithout(frame, storage) {
   return copy
 }
 
-module.exports = { ABSENT, EMPTY, Frame, afterRun, below, captures, push, replaceWithout, resolve, valueIn }
+module.exports = { ABSENT, EMPTY, Frame, afterRun, below, isEmpty, push, replaceWithout, resolve, valueIn }

@@ -11,6 +11,8 @@ const REMOVE = 2
 const OP_SIZE = 4
 const BATCH = 1024
 
+// Registers this thread's env cleanup hook, which takes its entries out of the registry
+// when its environment is torn down (a worker's exit): only a call with an env can.
 binding.registryOpen()
 
 const typeIds = new Map()

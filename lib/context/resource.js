@@ -13,8 +13,7 @@
 
 const { AsyncResource: NodeAsyncResource } = require('node:async_hooks')
 const EventEmitter = require('node:events')
-const { invalidArgType } = require('../shared/errors')
-const { ownProperty, validateFunction, validateObject } = require('../shared/validators')
+const { ownProperty, validateFunction, validateObject, validateString } = require('../shared/validators')
 const carrier = require('./engine')
 const registry = require('./registry')
 
@@ -93,7 +92,7 @@ class AsyncResource extends NodeAsyncResource {
     // own copy of the own properties.
     const own = typeof options === 'object' && options !== null
     super(type, own ? { triggerAsyncId: ownProperty(options, 'triggerAsyncId'), requireManualDestroy: ownProperty(options, 'requireManualDestroy') } : options)
-    if (carrier.enterResource !== undefined) this.#frame = carrier.resourceFrame(this)
+    this.#frame = carrier.resourceFrame(this)
     young[youngLength] = this
     young[youngLength + 1] = type
     young[youngLength + 2] = own && Boolean(ownProperty(options, 'requireManualDestroy'))
@@ -138,7 +137,7 @@ class AsyncResource extends NodeAsyncResource {
   }
 
   runInAsyncScope(fn, thisArg, ...args) {
-    if (carrier.enterResource !== undefined) carrier.enterResource(this, this.#frame)
+    carrier.enterResource(this, this.#frame)
     return super.runInAsyncScope(fn, thisArg, ...args)
   }
 
@@ -199,7 +198,7 @@ class EventEmitterAsyncResource extends EventEmitter {
       options = {}
     } else {
       name = options === undefined || options === null ? undefined : ownProperty(options, 'name')
-      if (new.target === EventEmitterAsyncResource && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
+      if (new.target === EventEmitterAsyncResource) validateString(name, 'options.name')
       if (options === undefined) options = {}
       validateObject(options, 'options')
       name ||= new.target.name

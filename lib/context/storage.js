@@ -1,15 +1,14 @@
 'use strict'
 
-// baton's AsyncLocalStorage: the API of node:async_hooks' class, one behaviour on
-// Node 20-26, and a cost that does not grow with the number of storages.
+// baton's AsyncLocalStorage: the API of node:async_hooks' class, one behaviour on both
+// of Node's context engines, and a cost that does not grow with the number of storages.
 
 const { AsyncLocalStorage: NodeAsyncLocalStorage } = require('node:async_hooks')
-const { invalidArgType } = require('../shared/errors')
-const { ownProperty, validateFunction, validateObject } = require('../shared/validators')
+const { ownProperty, validateFunction, validateRecord } = require('../shared/validators')
 const carrier = require('./engine')
 const { makeRun } = require('./engine/run')
-const { ABSENT, captures, push, valueIn } = require('./frame')
-const workers = require('./workers')
+const { ABSENT, push, valueIn } = require('./frame')
+const carried = require('./carried')
 
 /** Never a frame: the cache is empty. */
 const FORGOTTEN = Symbol('baton.forgotten')
@@ -28,15 +27,14 @@ class AsyncLocalStorage {
 
   /** Options are read as own properties only, as Node 24/26 take them: an object, not an array. */
   constructor(options = {}) {
-    if (Array.isArray(options)) throw invalidArgType('options', 'of type object', options)
-    validateObject(options, 'options')
+    validateRecord(options, 'options')
     const name = ownProperty(options, 'name')
     // A template literal, as Node's: a Symbol throws its TypeError.
     this.#name = name === undefined ? '' : `${name}`
     this.#defaultValue = ownProperty(options, 'defaultValue')
     this.#value = this.#defaultValue
-    // WorkerPool tasks carry this storage's store into their worker (lib/context/workers.js).
-    if (ownProperty(options, 'cloneIntoWorkers')) workers.mark(this, this.#name, currentValue)
+    // WorkerPool tasks carry this storage's store into their worker (lib/context/carried.js).
+    if (ownProperty(options, 'cloneIntoWorkers')) carried.mark(this, this.#name, currentValue)
   }
 
   get name() {
@@ -58,9 +56,7 @@ class AsyncLocalStorage {
     const frame = carrier.getStore()
     if (frame === this.#frame) return this.#value
     const value = valueIn(frame, this)
-    // A frame that a run() of this storage made is forgotten when that run() returns;
-    // any other may outlive its run().
-    if (frame !== undefined && frame.storage !== this) captures.count++
+    carrier.cached(frame, this)
     this.#frame = frame
     this.#value = value === ABSENT ? this.#defaultValue : value
     return this.#value
@@ -73,7 +69,7 @@ class AsyncLocalStorage {
 
   static {
     // Let go of the frame a run made as it returns: the cache must not keep its store
-    // alive, nor see the frame again once the hooks engine reuses it.
+    // alive, nor see the frame again once the async_hooks engine reuses it.
     forget = (storage) => {
       storage.#frame = FORGOTTEN
     }

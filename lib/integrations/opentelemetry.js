@@ -13,7 +13,7 @@ const { EventEmitter } = require('node:events')
 const api = require('@opentelemetry/api')
 const { AsyncLocalStorage } = require('../context/storage')
 const { validateFunction } = require('../shared/validators')
-const workers = require('../context/workers')
+const carried = require('../context/carried')
 
 /** The name the active context crosses under: into pool workers and in exportContext(). */
 const NAME = 'async-baton/opentelemetry'
@@ -59,7 +59,7 @@ class BatonContextManager {
 
   /** Also makes this manager the one whose active span context and baggage go into pool workers (the last one enabled in a thread). */
   enable() {
-    this.#stopCarrying ??= workers.carry(this.#storage, NAME, encode, decode)
+    this.#stopCarrying ??= carried.carry(this.#storage, NAME, encode, decode)
     return this
   }
 

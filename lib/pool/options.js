@@ -7,25 +7,18 @@ const { statSync } = require('node:fs')
 const { availableParallelism } = require('node:os')
 const { join, resolve } = require('node:path')
 const { fileURLToPath, pathToFileURL } = require('node:url')
-const { invalidArgType, nodeError, outOfRange } = require('../shared/errors')
-const { ownProperty, validateInteger, validateObject } = require('../shared/validators')
+const { invalidArgType, workerModuleNotFound } = require('../shared/errors')
+const {
+  ownProperty,
+  validateCount,
+  validateDelay,
+  validateInteger,
+  validateObject,
+  validateString,
+  validateStringArray,
+} = require('../shared/validators')
 
 const DEFAULT_TASK = join(__dirname, 'default-task.js')
-
-function validateCount(value, name, min) {
-  if (value === Infinity) return
-  validateInteger(value, name, min, Number.MAX_SAFE_INTEGER)
-}
-
-/** Node's timers take at most this many ms (a longer delay fires after 1 ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1
-
-/** A delay for a timer: `Infinity` is never, anything else must fit Node's timers. */
-function validateDelay(value, name) {
-  if (typeof value !== 'number') throw invalidArgType(name, 'of type number', value)
-  if (value === Infinity) return
-  if (!(value >= 0 && value <= MAX_TIMER_MS)) throw outOfRange(name, `>= 0 && <= ${MAX_TIMER_MS}, or Infinity`, value)
-}
 
 /** The worker module as a file URL; it must exist now, not fail later in every worker. */
 function moduleUrl(filename) {
@@ -41,7 +34,7 @@ function moduleUrl(filename) {
   try {
     isFile = statSync(path).isFile()
   } catch {}
-  if (!isFile) throw nodeError(Error, 'ERR_MODULE_NOT_FOUND', `Cannot find worker module '${path}'`)
+  if (!isFile) throw workerModuleNotFound(path)
   return pathToFileURL(path).href
 }
 
@@ -74,7 +67,7 @@ function normalize(options) {
   const abortGracePeriod = option('abortGracePeriod', 1000)
   validateDelay(abortGracePeriod, 'options.abortGracePeriod')
   const name = option('name')
-  if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
+  if (name !== undefined) validateString(name, 'options.name')
   // What Worker reads, on an object with no prototype: it finds nothing it was not given.
   const workerOptions = { __proto__: null }
   const resourceLimits = option('resourceLimits')
@@ -88,7 +81,7 @@ function normalize(options) {
     workerOptions.env = typeof env === 'symbol' ? env : ownCopy(env)
   }
   const execArgv = option('execArgv')
-  if (execArgv !== undefined) workerOptions.execArgv = stringArray(execArgv, 'options.execArgv')
+  if (execArgv !== undefined) workerOptions.execArgv = validateStringArray(execArgv, 'options.execArgv')
   const workerData = option('workerData')
   if (workerData !== undefined) workerOptions.workerData = workerData
   return {
@@ -109,18 +102,6 @@ function ownCopy(object) {
   const copy = { __proto__: null }
   for (const key of Object.keys(object)) copy[key] = object[key]
   return copy
-}
-
-/** A new array of the own elements of `value`, each a string (a hole is not one). */
-function stringArray(value, name) {
-  if (!Array.isArray(value)) throw invalidArgType(name, 'an instance of Array', value)
-  const strings = []
-  for (let i = 0; i < value.length; i++) {
-    const item = Object.hasOwn(value, i) ? value[i] : undefined
-    if (typeof item !== 'string') throw invalidArgType(`${name}[${i}]`, 'of type string', item)
-    strings.push(item)
-  }
-  return strings
 }
 
 module.exports = { normalize }

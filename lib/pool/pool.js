@@ -2,93 +2,35 @@
 
 // The main-thread side of a WorkerPool. The queue, the choice of worker and the
 // record of which worker runs what live in the native core (src/pool), shared with
-// the workers (worker.js); this side starts and replaces workers, and settles each
-// task exactly once, in the context of the code that submitted it.
+// the workers (worker.js); this side takes tasks, starts and replaces workers, times
+// aborts, shuts down, and settles each task exactly once, in the context of the code
+// that submitted it. A task is a PoolTask (task.js), a worker a WorkerInfo
+// (worker-info.js), the figures a PoolStats (stats.js).
 
 const { once } = require('node:events')
-const { createHistogram, performance } = require('node:perf_hooks')
 const { Worker, setEnvironmentData } = require('node:worker_threads')
 const { join } = require('node:path')
 const binding = require('../shared/binding')
-const { AbortError, invalidArgType, nodeError } = require('../shared/errors')
-const { ownProperty, validateAbortSignal, validateFunction, validateObject } = require('../shared/validators')
-const { AsyncResource, EventEmitterAsyncResource } = require('../context/resource')
-const workers = require('../context/workers')
+const { abortError, poolClosed, queueFull, workerExited, workerInit } = require('../shared/errors')
+const {
+  ownProperty,
+  validateAbortSignal,
+  validateBoolean,
+  validateFunction,
+  validateObject,
+  validateString,
+  validateTransferList,
+} = require('../shared/validators')
+const { EventEmitterAsyncResource } = require('../context/resource')
+const carried = require('../context/carried')
 const { normalize } = require('./options')
-const { CONFIG, EXITED_LOADING, READY, UNSETTLED_LOADING } = require('./protocol')
+const { CONFIG } = require('./protocol')
+const { PoolStats } = require('./stats')
+const { PoolTask, rethrow } = require('./task')
 const transport = require('./transport')
+const { WorkerInfo } = require('./worker-info')
 
 const WORKER_MAIN = join(__dirname, 'worker.js')
-
-/** One submitted task: an AsyncResource of the submitter's context, listed in baton's registry until settled. */
-class PoolTask extends AsyncResource {
-  constructor(triggerAsyncId, callback, resolve, reject, signal) {
-    super('baton.WorkerPoolTask', { triggerAsyncId, requireManualDestroy: true })
-    this.callback = callback
-    this.resolve = resolve
-    this.reject = reject
-    this.signal = signal
-    this.onAbort = undefined
-  }
-
-  /** `ok` apart from the result: a task may throw `null` or `undefined`, and that is a failure. */
-  settle(ok, result) {
-    if (this.onAbort !== undefined) this.signal.removeEventListener('abort', this.onAbort)
-    if (this.callback === undefined) {
-      if (ok) this.resolve(result)
-      else this.reject(result)
-    } else {
-      this.runInAsyncScope(callBack, null, this.callback, ok, result)
-    }
-    this.emitDestroy()
-  }
-}
-
-/**
- * A throwing callback becomes an uncaught exception raised in the submitter's context,
- * as for Node's own callbacks, without keeping the rest of the batch from settling.
- */
-function callBack(callback, ok, result) {
-  try {
-    if (ok) callback(null, result)
-    else callback(result || falsyThrown(result))
-  } catch (thrown) {
-    process.nextTick(rethrow, thrown)
-  }
-}
-
-/**
- * A task that threw `null`, `undefined` or another falsy value must not look like a
- * success to `callback(err, result)`: wrapped as Node's util.callbackify does.
- */
-function falsyThrown(reason) {
-  const error = nodeError(Error, 'ERR_FALSY_VALUE_REJECTION', 'The task failed with a falsy value')
-  error.reason = reason
-  return error
-}
-
-/** A task the pool did not take fails like one it did: never synchronously to a callback. */
-function refuse(callback, reject, error) {
-  if (callback === undefined) reject(error)
-  else process.nextTick(callback, error)
-}
-
-function rethrow(error) {
-  throw error
-}
-
-function poolClosed() {
-  return nodeError(Error, 'ERR_BATON_POOL_CLOSED', 'The WorkerPool is closed')
-}
-
-function workerExited(code, cause) {
-  const why = cause === undefined ? `exited with code ${code}` : `crashed: ${cause.message ?? cause}`
-  return nodeError(Error, 'ERR_BATON_WORKER_EXITED', `The worker running this task ${why}`, cause === undefined ? undefined : { cause })
-}
-
-function abortError(signal) {
-  return new AbortError('The task has been aborted', { cause: signal.reason })
-}
 
 const OPEN = 0
 const CLOSING = 1
@@ -101,8 +43,8 @@ class WorkerPool extends EventEmitterAsyncResource {
   #closing
   /** Unsettled tasks by id: queued or running. */
   #tasks = new Map()
-  /** Live workers by id: { id, worker, ready, error, ended, forAbort }; `ended`: the pool terminated it. */
-  #workers = new Map()
+  /** @type {Map<number, WorkerInfo>} live workers by id */
+  #workerInfos = new Map()
   #starting = 0
   /** Set when a worker failed to load the task module: no new worker is started until the next task. */
   #initError
@@ -111,11 +53,7 @@ class WorkerPool extends EventEmitterAsyncResource {
   #idle = []
   #idleTimer
   #needsDrain = false
-  #completed = 0
-  #runTime = createHistogram()
-  #waitTime = createHistogram()
-  #busyNs = 0
-  #startedAt = performance.now()
+  #stats = new PoolStats()
 
   constructor(options) {
     const normalized = normalize(options)
@@ -142,46 +80,48 @@ class WorkerPool extends EventEmitterAsyncResource {
       signal = ownProperty(options, 'signal')
       transferList = ownProperty(options, 'transferList')
     }
-    if (name !== undefined && typeof name !== 'string') throw invalidArgType('options.name', 'of type string', name)
+    if (name !== undefined) validateString(name, 'options.name')
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
-    const buffers = transferList === undefined ? undefined : validateTransferList(transferList)
-    return new Promise((resolve, reject) => this.#submit(task, name, signal, buffers, undefined, resolve, reject))
+    if (transferList !== undefined) transferList = validateTransferList(transferList, 'options.transferList')
+    return new Promise((resolve, reject) => this.#submit(new PoolTask(this.asyncId, task, name, transferList, signal, undefined, resolve, reject)))
   }
 
   /** The form of Node's docs pool: `callback(err, result)`, called in the caller's context. */
   runTask(task, callback) {
     validateFunction(callback, 'callback')
-    this.#submit(task, undefined, undefined, undefined, callback)
+    this.#submit(new PoolTask(this.asyncId, task, undefined, undefined, undefined, callback))
   }
 
-  #submit(task, name, signal, transferList, callback, resolve, reject) {
-    if (this.#state !== OPEN) return refuse(callback, reject, poolClosed())
-    if (signal?.aborted) return refuse(callback, reject, abortError(signal))
+  /** @param {PoolTask} entry */
+  #submit(entry) {
+    if (this.#state !== OPEN) return entry.refuse(poolClosed())
+    const { signal, transferList } = entry
+    if (signal?.aborted) return entry.refuse(abortError(signal.reason))
     let payload
     try {
-      payload = transport.encodeTask(task, name, workers.capture())
+      payload = transport.encodeTask(entry.task, entry.name, carried.capture())
       // After encoding, whose getters may detach a listed buffer: nothing runs between this and submit.
       if (transferList !== undefined) checkTransfer(transferList)
     } catch (error) {
-      return refuse(callback, reject, error)
+      return entry.refuse(error)
     }
     const id = this.#core.submit(payload)
     if (id === 0) {
       // More demand than the workers take: with maxQueue 0 nothing ever waits, so this is
       // the only moment to start one for the tasks to come.
-      if (this.#starting === 0 && this.#workers.size < this.#options.maxThreads && this.#initError === undefined) this.#startWorker()
-      return refuse(callback, reject, nodeError(Error, 'ERR_BATON_QUEUE_FULL', `The WorkerPool's queue is full (maxQueue: ${this.#options.maxQueue})`))
+      if (this.#starting === 0 && this.#mayStartWorker(this.#options.maxThreads)) this.#startWorker()
+      return entry.refuse(queueFull(this.#options.maxQueue))
     }
     // Only a task the pool took moves its buffers.
     if (transferList !== undefined) detach(transferList)
-    const entry = new PoolTask(this.asyncId, callback, resolve, reject, signal)
+    entry.submitted()
     if (this.#tasks.size === 0) this.#busy()
     this.#tasks.set(id, entry)
     if (signal !== undefined) {
       entry.onAbort = () => this.#abort(id)
       signal.addEventListener('abort', entry.onAbort, { once: true })
     }
-    if (this.#workers.size < this.#options.maxThreads) this.#grow()
+    this.#grow()
     if (!this.#needsDrain && this.#tasks.size > this.#capacity) {
       this.#needsDrain = true
       this.#notify('needsDrain')
@@ -209,9 +149,17 @@ class WorkerPool extends EventEmitterAsyncResource {
     this.#initError = undefined
   }
 
+  /**
+   * Whether a new worker may start while fewer than `limit` live: never while the task
+   * module fails to load, as it would fail the same way in every new one.
+   */
+  #mayStartWorker(limit) {
+    return this.#workerInfos.size < limit && this.#initError === undefined
+  }
+
   /** Starts a worker while tasks wait for one that is not already starting. */
   #grow() {
-    if (this.#workers.size >= this.#options.maxThreads || this.#initError !== undefined) return
+    if (!this.#mayStartWorker(this.#options.maxThreads)) return
     if (this.#core.queueSize > this.#starting * this.#options.concurrentTasksPerWorker) this.#startWorker()
   }
 
@@ -219,14 +167,13 @@ class WorkerPool extends EventEmitterAsyncResource {
     const entry = this.#tasks.get(id)
     if (entry === undefined) return
     const where = this.#core.abort(id)
-    this.#fail(id, entry, abortError(entry.signal))
+    this.#fail(id, entry, abortError(entry.signal.reason))
     if (where <= 0 || this.#options.abortGracePeriod === Infinity) return
     // Running: its handler's signal fires now; a handler that ignores it loses its worker.
     const timer = setTimeout(() => {
-      const record = this.#workers.get(where)
-      if (record === undefined || this.#core.runningOn(id) !== where) return
-      record.forAbort = true
-      end(record)
+      const info = this.#workerInfos.get(where)
+      if (info === undefined || this.#core.runningOn(id) !== where) return
+      info.terminate('abort')
     }, this.#options.abortGracePeriod)
     timer.unref()
   }
@@ -246,24 +193,10 @@ class WorkerPool extends EventEmitterAsyncResource {
     } finally {
       setEnvironmentData(CONFIG, undefined)
     }
-    const record = { id, worker, ready: false, error: undefined, ended: false, forAbort: false }
-    this.#workers.set(id, record)
+    const info = new WorkerInfo(id, worker, () => this.#starting--)
+    this.#workerInfos.set(id, info)
     this.#starting++
-    worker.on('message', (message) => {
-      if (message === READY) {
-        record.ready = true
-        this.#starting--
-      } else if (message === EXITED_LOADING) {
-        record.error ??= new Error('the worker called process.exit() while loading')
-      } else if (message === UNSETTLED_LOADING) {
-        const why = `the module's evaluation never settled: its top-level await is still pending with nothing left to run (exit code 13)`
-        record.error ??= nodeError(Error, 'ERR_BATON_WORKER_MODULE_UNSETTLED', why)
-      }
-    })
-    worker.on('error', (error) => {
-      record.error = error
-    })
-    worker.on('exit', (code) => this.#onExit(record, code))
+    worker.on('exit', (code) => this.#onExit(info, code))
     // An idle pool must not keep the process alive; pending tasks do (the core's ref).
     // After the 'message' listener: adding one refs the worker's port again.
     worker.unref()
@@ -274,35 +207,36 @@ class WorkerPool extends EventEmitterAsyncResource {
   /** The workers cannot start: what waits would fail the same way in every new one. */
   #failInit(cause) {
     this.#initError = cause
-    const error = nodeError(Error, 'ERR_BATON_WORKER_INIT', `A worker could not load ${this.#options.filename}: ${cause.message}`, { cause })
+    const error = workerInit(this.#options.filename, cause)
     const queued = this.#core.drainQueue()
     for (const id of queued) this.#fail(id, this.#tasks.get(id), error)
     if (queued.length > 0) this.#afterSettle()
   }
 
-  #onExit(record, code) {
-    this.#workers.delete(record.id)
-    if (!record.ready) this.#starting--
+  /** @param {WorkerInfo} info */
+  #onExit(info, code) {
+    this.#workerInfos.delete(info.id)
+    if (!info.ready) this.#starting--
     // Completions that arrived before the exit settle first, as results.
     this.#core.flush()
-    const ended = this.#core.workerExited(record.id, record.forAbort)
+    const ended = this.#core.workerExited(info.id, info.forAbort)
     for (const id of ended) {
       const entry = this.#tasks.get(id)
       if (entry === undefined) continue
-      this.#fail(id, entry, this.#state === DESTROYING ? poolClosed() : workerExited(code, record.error))
+      this.#fail(id, entry, this.#state === DESTROYING ? poolClosed() : workerExited(code, info.error))
     }
     // Tasks the worker had not started went back to the queue, where no worker of a
     // destroyed pool will take them.
     if (this.#state === DESTROYING) this.#rejectQueued()
     // An error before the worker attached: its task module failed to load.
-    if (!record.ready && record.error !== undefined) this.#failInit(record.error)
+    if (!info.ready && info.error !== undefined) this.#failInit(info.error)
     // A crash with no task to reject (a timer's exception after its task settled, say) is
     // reported on the pool, as Node reports a Worker's: not lost.
-    if (record.ready && !record.ended && record.error !== undefined && ended.length === 0) this.#notify('error', record.error)
-    this.#notify('workerExit', record.worker, code)
+    if (info.ready && !info.ended && info.error !== undefined && ended.length === 0) this.#notify('error', info.error)
+    this.#notify('workerExit', info.worker, code)
     // A replacement: while the pool is open, and while a closing pool still has tasks.
     if (this.#state === OPEN || (this.#state === CLOSING && this.#tasks.size > 0)) {
-      if (this.#initError === undefined && this.#workers.size < this.#options.minThreads) this.#startWorker()
+      if (this.#mayStartWorker(this.#options.minThreads)) this.#startWorker()
       this.#grow()
     }
     this.#afterSettle()
@@ -315,11 +249,7 @@ class WorkerPool extends EventEmitterAsyncResource {
       const entry = this.#tasks.get(id)
       // Aborted while it ran, or ended with its worker: settled already.
       if (entry === undefined) continue
-      const runNs = batch[i + 3]
-      this.#completed++
-      this.#busyNs += runNs
-      this.#waitTime.record(Math.max(1, Math.round(batch[i + 2])))
-      this.#runTime.record(Math.max(1, Math.round(runNs)))
+      this.#stats.record(batch[i + 2], batch[i + 3])
       let outcome
       try {
         outcome = transport.decodeOutcome(batch[i + 1])
@@ -351,11 +281,11 @@ class WorkerPool extends EventEmitterAsyncResource {
     for (const resolve of this.#idle.splice(0)) resolve()
     if (this.#state !== OPEN || this.#idleTimer !== undefined) return
     const { idleTimeout, minThreads } = this.#options
-    if (idleTimeout === Infinity || this.#workers.size <= minThreads) return
+    if (idleTimeout === Infinity || this.#workerInfos.size <= minThreads) return
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined
-      const extra = [...this.#workers.values()].slice(minThreads)
-      for (const record of extra) end(record)
+      const extra = [...this.#workerInfos.values()].slice(minThreads)
+      for (const info of extra) info.terminate('idle')
     }, idleTimeout)
     this.#idleTimer.unref()
   }
@@ -369,7 +299,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     if (options !== undefined) {
       validateObject(options, 'options')
       force = ownProperty(options, 'force') ?? false
-      if (typeof force !== 'boolean') throw invalidArgType('options.force', 'of type boolean', force)
+      validateBoolean(force, 'options.force')
     }
     if (this.#closing === undefined) {
       this.#state = CLOSING
@@ -404,9 +334,9 @@ class WorkerPool extends EventEmitterAsyncResource {
     if (!now && this.#tasks.size > 0) await new Promise((resolve) => this.#idle.push(resolve))
     const exits = []
     if (now) this.#state = DESTROYING
-    for (const record of this.#workers.values()) {
-      exits.push(once(record.worker, 'exit'))
-      end(record)
+    for (const info of this.#workerInfos.values()) {
+      exits.push(once(info.worker, 'exit'))
+      info.terminate('shutdown')
     }
     await Promise.all(exits)
     this.#core.close()
@@ -415,7 +345,7 @@ class WorkerPool extends EventEmitterAsyncResource {
   }
 
   get completed() {
-    return this.#completed
+    return this.#stats.completed
   }
 
   get queueSize() {
@@ -428,47 +358,23 @@ class WorkerPool extends EventEmitterAsyncResource {
 
   /** The live workers. */
   get threads() {
-    return [...this.#workers.values()].map((record) => record.worker)
+    return [...this.#workerInfos.values()].map((info) => info.worker)
   }
 
   /** Run time over wall time since the pool started, across maxThreads workers: 0 to 1. */
   get utilization() {
-    const elapsedNs = (performance.now() - this.#startedAt) * 1e6
-    return elapsedNs > 0 ? Math.min(1, this.#busyNs / (elapsedNs * this.#options.maxThreads)) : 0
+    return this.#stats.utilization(this.#options.maxThreads)
   }
 
   /** How long tasks ran in their worker, in nanoseconds (a perf_hooks histogram). */
   get runTime() {
-    return this.#runTime
+    return this.#stats.runTime
   }
 
   /** How long tasks waited between submission and their worker taking them, in nanoseconds. */
   get waitTime() {
-    return this.#waitTime
+    return this.#stats.waitTime
   }
-}
-
-/** Terminates a worker on the pool's own account: its exit is not a crash. */
-function end(record) {
-  record.ended = true
-  record.worker.terminate()
-}
-
-/** `transferList`'s buffers, checked for type: a view stands for its buffer. */
-function validateTransferList(transferList) {
-  if (!Array.isArray(transferList)) throw invalidArgType('options.transferList', 'an instance of Array', transferList)
-  const buffers = []
-  const viewed = []
-  for (let i = 0; i < transferList.length; i++) {
-    // Own elements only: a hole must not read a polluted Array.prototype.
-    const item = Object.hasOwn(transferList, i) ? transferList[i] : undefined
-    if (item instanceof ArrayBuffer) buffers.push(item)
-    else if (ArrayBuffer.isView(item) && item.buffer instanceof ArrayBuffer) viewed.push(item.buffer)
-    else throw invalidArgType(`options.transferList[${i}]`, 'an instance of ArrayBuffer, TypedArray, or DataView', item)
-  }
-  // Several views of one buffer name it once; a buffer listed twice is postMessage's error.
-  for (const buffer of viewed) if (!buffers.includes(buffer)) buffers.push(buffer)
-  return buffers
 }
 
 /** Cannot be cloned: cloning it with `transfer` reports the list's own errors first, moving nothing. */

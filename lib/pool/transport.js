@@ -8,7 +8,7 @@
 
 const { deserialize, serialize } = require('node:v8')
 const { isNativeError } = require('node:util').types
-const { nodeError } = require('../shared/errors')
+const { errorNotCloneable, storeNotCloneable } = require('../shared/errors')
 const { NOT_PLAIN, readValue, writeArray } = require('./wire')
 
 /** `values` (an array baton built) in V8's format: by wire.js if plain, else by V8. */
@@ -25,7 +25,7 @@ function read(payload) {
 
 /**
  * A task: `[task, name, ...stores]`, the value, the handler's name, and the marked
- * stores to enter as `storage name, store` pairs (see lib/context/workers.js). A store
+ * stores to enter as `storage name, store` pairs (see lib/context/carried.js). A store
  * that cannot be cloned is named in the error: nothing is silently dropped.
  */
 function encodeTask(task, name, stores) {
@@ -42,8 +42,7 @@ function encodeTask(task, name, stores) {
       try {
         serialize(stores[i + 1])
       } catch (cause) {
-        const message = `The store of the storage '${stores[i]}' cannot be cloned into a worker: ${cause.message}`
-        throw nodeError(TypeError, 'ERR_BATON_STORE_NOT_CLONEABLE', message, { cause })
+        throw storeNotCloneable(stores[i], ' into a worker', cause)
       }
     }
     throw cloneError(error)
@@ -94,8 +93,7 @@ function encodeThrown(thrown) {
   try {
     return serialize([THREW, encodeError(thrown, false)])
   } catch (problem) {
-    const message = `The task threw a value that cannot be sent from the worker: ${describe(problem)}`
-    return serialize([THREW, encodeError(nodeError(TypeError, 'ERR_BATON_ERROR_NOT_CLONEABLE', message))])
+    return serialize([THREW, encodeError(errorNotCloneable(describe(problem)))])
   }
 }
 
@@ -109,7 +107,12 @@ function describe(problem) {
   }
 }
 
-/** `{ ok: true, value }` or `{ ok: false, error }`. */
+/**
+ * A task's outcome as the main thread reads it.
+ * @typedef {{ ok: true, value: unknown } | { ok: false, error: unknown }} Outcome
+ */
+
+/** @returns {Outcome} */
 function decodeOutcome(payload) {
   const [kind, value] = read(payload)
   return kind === OK ? { ok: true, value } : { ok: false, error: decodeError(value) }
@@ -198,4 +201,4 @@ function decodeError(encoded) {
   return error
 }
 
-module.exports = { decodeOutcome, decodeTask, encodeError, decodeError, encodeTask, encodeThrown, encodeValue }
+module.exports = { decodeOutcome, decodeTask, encodeTask, encodeThrown, encodeValue }

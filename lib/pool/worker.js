@@ -6,8 +6,8 @@
 
 const { getEnvironmentData, parentPort } = require('node:worker_threads')
 const binding = require('../shared/binding')
-const workers = require('../context/workers')
-const { nodeError } = require('../shared/errors')
+const carried = require('../context/carried')
+const { abortError, taskNotFound } = require('../shared/errors')
 const { ownProperty } = require('../shared/validators')
 const { CONFIG, EXITED_LOADING, READY, RUN, UNSETTLED_LOADING } = require('./protocol')
 const transport = require('./transport')
@@ -22,7 +22,7 @@ function handlerFor(name = defaultName) {
   const handler = name === undefined ? handlers.default : Object.hasOwn(handlers.named, name) ? handlers.named[name] : undefined
   if (typeof handler === 'function') return handler
   const what = name === undefined ? 'a default function' : `a function named '${name}'`
-  throw nodeError(TypeError, 'ERR_BATON_TASK_NOT_FOUND', `The worker module ${filename} does not export ${what}`)
+  throw taskNotFound(filename, `does not export ${what}`)
 }
 
 /** Runs one task; returns its encoded outcome if it finished synchronously. */
@@ -33,7 +33,7 @@ function start(id, payload) {
   try {
     const [task, name, stores] = transport.decodeTask(payload)
     const handler = handlerFor(name)
-    workers.enterTask(stores)
+    carried.enterTask(stores)
     result = handler(task, controller.signal)
     if (typeof result?.then !== 'function') return transport.encodeValue(result)
   } catch (error) {
@@ -63,7 +63,7 @@ function onMessages(batch) {
     for (let i = 0; i < batch.length; i += 3) {
       const id = batch[i + 1]
       if (batch[i] !== RUN) {
-        controllers.get(id)?.abort(new DOMException('The task has been aborted', 'AbortError'))
+        controllers.get(id)?.abort(abortError())
         continue
       }
       const outcome = start(id, batch[i + 2])
@@ -85,7 +85,7 @@ async function load() {
   const fallback = typeof exports === 'function' ? exports : typeof inner === 'function' ? inner : undefined
   const hasFunction = fallback !== undefined || Object.values(named).some((v) => typeof v === 'function')
   if (!hasFunction) {
-    throw nodeError(TypeError, 'ERR_BATON_TASK_NOT_FOUND', `The worker module ${filename} exports no function`)
+    throw taskNotFound(filename, 'exports no function')
   }
   handlers = { default: fallback, named }
 }

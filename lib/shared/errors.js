@@ -49,6 +49,10 @@ function withSeparators(value) {
  */
 const codes = Object.freeze({
   ABORT: 'ABORT_ERR',
+  ERROR_NOT_CLONEABLE: 'ERR_BATON_ERROR_NOT_CLONEABLE',
+  FALSY_VALUE_REJECTION: 'ERR_FALSY_VALUE_REJECTION',
+  INVALID_ARG_VALUE: 'ERR_INVALID_ARG_VALUE',
+  MODULE_NOT_FOUND: 'ERR_MODULE_NOT_FOUND',
   NO_BINARY: 'ERR_BATON_NO_BINARY',
   PANIC: 'ERR_BATON_PANIC',
   POOL_CLOSED: 'ERR_BATON_POOL_CLOSED',
@@ -57,7 +61,13 @@ const codes = Object.freeze({
   TASK_NOT_FOUND: 'ERR_BATON_TASK_NOT_FOUND',
   WORKER_EXITED: 'ERR_BATON_WORKER_EXITED',
   WORKER_INIT: 'ERR_BATON_WORKER_INIT',
+  WORKER_MODULE_UNSETTLED: 'ERR_BATON_WORKER_MODULE_UNSETTLED',
 })
+
+/** `ERR_INVALID_ARG_VALUE`, for a value of the right type that is not allowed. */
+function invalidArgValue(message) {
+  return nodeError(TypeError, codes.INVALID_ARG_VALUE, message)
+}
 
 /** What Node's own APIs reject with on abort (`fs`, `timers/promises`, `stream`). */
 class AbortError extends Error {
@@ -68,4 +78,83 @@ class AbortError extends Error {
   }
 }
 
-module.exports = { AbortError, codes, invalidArgType, nodeError, outOfRange }
+/**
+ * The one abort error baton gives, for background tasks and pool tasks alike (Rust's
+ * `ABORT_ERR` is turned into it too): `cause` is the signal's reason.
+ */
+function abortError(reason) {
+  return new AbortError(undefined, { cause: reason })
+}
+
+// The WorkerPool's own failures.
+
+function poolClosed() {
+  return nodeError(Error, codes.POOL_CLOSED, 'The WorkerPool is closed')
+}
+
+function queueFull(maxQueue) {
+  return nodeError(Error, codes.QUEUE_FULL, `The WorkerPool's queue is full (maxQueue: ${maxQueue})`)
+}
+
+/** `cause`: the worker's error, if it crashed rather than exited. */
+function workerExited(code, cause) {
+  const why = cause === undefined ? `exited with code ${code}` : `crashed: ${cause.message ?? cause}`
+  return nodeError(Error, codes.WORKER_EXITED, `The worker running this task ${why}`, cause === undefined ? undefined : { cause })
+}
+
+function workerInit(filename, cause) {
+  return nodeError(Error, codes.WORKER_INIT, `A worker could not load ${filename}: ${cause.message}`, { cause })
+}
+
+function workerModuleUnsettled() {
+  const why = `the module's evaluation never settled: its top-level await is still pending with nothing left to run (exit code 13)`
+  return nodeError(Error, codes.WORKER_MODULE_UNSETTLED, why)
+}
+
+function workerModuleNotFound(path) {
+  return nodeError(Error, codes.MODULE_NOT_FOUND, `Cannot find worker module '${path}'`)
+}
+
+/** `what`: "a default function", "a function named 'x'", or "no function" (then `exports` is the verb). */
+function taskNotFound(filename, what) {
+  return nodeError(TypeError, codes.TASK_NOT_FOUND, `The worker module ${filename} ${what}`)
+}
+
+/**
+ * A task that threw `null`, `undefined` or another falsy value must not look like a
+ * success to `callback(err, result)`: wrapped as Node's util.callbackify does.
+ */
+function falsyThrown(reason) {
+  const error = nodeError(Error, codes.FALSY_VALUE_REJECTION, 'The task failed with a falsy value')
+  error.reason = reason
+  return error
+}
+
+/** `where`: " into a worker" for a pool task, "" for exportContext(). */
+function storeNotCloneable(name, where, cause) {
+  return nodeError(TypeError, codes.STORE_NOT_CLONEABLE, `The store of the storage '${name}' cannot be cloned${where}: ${cause.message}`, { cause })
+}
+
+function errorNotCloneable(why) {
+  return nodeError(TypeError, codes.ERROR_NOT_CLONEABLE, `The task threw a value that cannot be sent from the worker: ${why}`)
+}
+
+module.exports = {
+  AbortError,
+  abortError,
+  codes,
+  errorNotCloneable,
+  falsyThrown,
+  invalidArgType,
+  invalidArgValue,
+  nodeError,
+  outOfRange,
+  poolClosed,
+  queueFull,
+  storeNotCloneable,
+  taskNotFound,
+  workerExited,
+  workerInit,
+  workerModuleNotFound,
+  workerModuleUnsettled,
+}

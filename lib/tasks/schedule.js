@@ -5,8 +5,8 @@
 // settles the call inside it (src/tasks/schedule.rs).
 
 const binding = require('../shared/binding')
-const { AbortError, codes } = require('../shared/errors')
-const { validateAbortSignal, validateFunction } = require('../shared/validators')
+const { abortError, codes } = require('../shared/errors')
+const { ownProperty, validateAbortSignal, validateFunction } = require('../shared/validators')
 
 /**
  * Runs `start(...args, abortFlag, onProgress, callback)`, a native task function.
@@ -25,7 +25,7 @@ function schedule(start, args, options, callback) {
   }
   validateAbortSignal(signal, 'options.signal')
   if (signal.aborted) {
-    const error = new AbortError(undefined, { cause: signal.reason })
+    const error = abortError(signal.reason)
     if (callback === undefined) return Promise.reject(error)
     // nextTick keeps the caller's context, as the native path does.
     process.nextTick(callback, error)
@@ -42,7 +42,7 @@ function schedule(start, args, options, callback) {
   const settled = (error) => {
     // A fired `once` listener is gone already; finding it among many others is not free.
     if (!signal.aborted) signal.removeEventListener('abort', onAbort)
-    return error?.code === codes.ABORT ? new AbortError(undefined, { cause: signal.reason }) : error
+    return error?.code === codes.ABORT ? abortError(signal.reason) : error
   }
   if (callback === undefined) {
     return start(...args, flag, onProgress).then(
@@ -63,7 +63,7 @@ function schedule(start, args, options, callback) {
 
 /** An option read as an own property only: a polluted Object.prototype changes nothing. */
 function own(options, key) {
-  return options !== undefined && Object.hasOwn(options, key) ? options[key] : undefined
+  return options === undefined ? undefined : ownProperty(options, key)
 }
 
 function settleAborted(flag) {

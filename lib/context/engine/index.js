@@ -1,13 +1,24 @@
 'use strict'
 
 // The carrier: where the current baton frame lives, and how it is moved across async
-// boundaries. One small strategy per engine behind one interface (getStore, enter and
-// leave for AsyncLocalStorage's run() in run.js, enterWith, disable, and enterResource/resourceFrame where
-// an engine needs a resource's own frame put back):
-// - frame.js, for AsyncContextFrame (Node 24/26 by default, 22 with
+// boundaries. One small strategy per Node context engine, as Node itself has one
+// AsyncLocalStorage per engine, both with the same functions (a no-op where an engine
+// needs nothing done):
+// - getStore(): the current frame;
+// - enter(storage, store), leave(storage, store): AsyncLocalStorage's run() (run.js);
+// - enterWith(frame): makes `frame` current;
+// - disable(storage): takes `storage` out of the current frame in place;
+// - resourceFrame(resource), enterResource(resource, frame): the frame an AsyncResource
+//   keeps at construction and puts back on entry, where the engine leaves an
+//   enterWith() on the resource itself;
+// - cached(frame, storage): `storage` now caches `frame`, which may so outlive the
+//   run() that made it;
+// - engine: which engine it is, 'async_hooks' or 'AsyncContextFrame'.
+// The engines:
+// - async-context-frame.js, for AsyncContextFrame (Node 24/26 by default, 22 with
 //   --experimental-async-context-frame): one Node AsyncLocalStorage, the only way
 //   JavaScript can reach Node's frames;
-// - hooks.js, for the async_hooks engine (Node 20/22 by default, 24+ with
+// - async-hooks.js, for the async_hooks engine (Node 20/22 by default, 24+ with
 //   --no-async-context-frame): baton's own init hook, doing once what a Node
 //   AsyncLocalStorage wrapped by baton would do twice.
 
@@ -25,4 +36,4 @@ function isHooksEngine() {
   return kept
 }
 
-module.exports = isHooksEngine() ? require('./hooks') : require('./frame')
+module.exports = isHooksEngine() ? require('./async-hooks') : require('./async-context-frame')

@@ -8,29 +8,44 @@
 //
 // Nothing here costs a task anything while no storage is marked.
 
-const { invalidArgType, nodeError } = require('../shared/errors')
-const { validateFunction } = require('../shared/validators')
+const { invalidArgValue, storeNotCloneable } = require('../shared/errors')
+const { validateFunction, validateRecord } = require('../shared/validators')
 const carrier = require('./engine')
-const { ABSENT, push, valueIn } = require('./frame')
+const { ABSENT, isEmpty, push, valueIn } = require('./frame')
 
-/**
- * name → { name, storage: WeakRef, read: (storage) => its store in the current context, or
- * ABSENT, encode, decode }. `encode`/`decode` are set for a store that cannot be cloned
- * as it is (baton's OpenTelemetry integration): `encode(store)` gives a cloneable value
- * (undefined: nothing to carry), `decode(value)` the store again where it arrives.
- */
+/** A storage whose store travels, known by its name in every thread. */
+class CarriedStorage {
+  /**
+   * @param {string} name
+   * @param {object} storage held weakly: a collected storage carries nothing
+   * @param {(storage: object) => unknown} read its store in the current context, or ABSENT
+   * @param {((store: unknown) => unknown) | undefined} encode for a store that cannot be
+   *   cloned as it is (baton's OpenTelemetry integration): a cloneable value, or undefined
+   *   for nothing to carry
+   * @param {((value: unknown) => unknown) | undefined} decode the store again, where it arrives
+   */
+  constructor(name, storage, read, encode, decode) {
+    this.name = name
+    this.storage = new WeakRef(storage)
+    this.read = read
+    this.encode = encode
+    this.decode = decode
+  }
+}
+
+/** @type {Map<string, CarriedStorage>} by name */
 const marked = new Map()
 /** The same entries, for capture(): an array walks faster than a Map's iterator. */
 let entries = []
 
 function mark(storage, name, read) {
   if (name === '') {
-    throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', "The property 'options.name' must be a non-empty string when 'options.cloneIntoWorkers' is true")
+    throw invalidArgValue("The property 'options.name' must be a non-empty string when 'options.cloneIntoWorkers' is true")
   }
   if (marked.get(name)?.storage.deref() !== undefined) {
-    throw nodeError(TypeError, 'ERR_INVALID_ARG_VALUE', `The property 'options.name' must be unique among storages with 'options.cloneIntoWorkers'. Received '${name}'`)
+    throw invalidArgValue(`The property 'options.name' must be unique among storages with 'options.cloneIntoWorkers'. Received '${name}'`)
   }
-  const entry = { name, storage: new WeakRef(storage), read, encode: undefined, decode: undefined }
+  const entry = new CarriedStorage(name, storage, read, undefined, undefined)
   marked.set(name, entry)
   entries = [...marked.values()]
 }
@@ -41,7 +56,7 @@ function mark(storage, name, read) {
  * Returns what stops it again (if nothing has replaced it since).
  */
 function carry(storage, name, encode, decode) {
-  const entry = { name, storage: new WeakRef(storage), read: currentStore, encode, decode }
+  const entry = new CarriedStorage(name, storage, currentStore, encode, decode)
   marked.set(name, entry)
   entries = [...marked.values()]
   return () => {
@@ -74,7 +89,7 @@ function capture() {
  * `stores` (`[name, store, ...]`, or undefined) among baton's storages, whatever ran
  * before in this turn (an earlier task's continuation, say). One frame entered and
  * left for the next task to replace: a run() around the handler would pay a second
- * frame to restore on Node 24/26.
+ * frame to restore on the AsyncContextFrame engine.
  */
 function enterTask(stores) {
   const frame = frameOf(stores)
@@ -95,11 +110,6 @@ function frameOf(stores) {
   return frame
 }
 
-/** A frame with no storage in it: none, or the hooks engine's empty one. */
-function isEmpty(frame) {
-  return frame === undefined || frame.storage === undefined
-}
-
 /**
  * The marked stores of the current context as one structured-clonable object, storage
  * name → a clone of its store, for any transport (IPC, a job queue). The same check as
@@ -118,7 +128,7 @@ function exportContext() {
       try {
         structuredClone(store)
       } catch (cause) {
-        throw nodeError(TypeError, 'ERR_BATON_STORE_NOT_CLONEABLE', `The store of the storage '${name}' cannot be cloned: ${cause.message}`, { cause })
+        throw storeNotCloneable(name, '', cause)
       }
     }
     throw error
@@ -132,7 +142,7 @@ function exportContext() {
  * are dropped. Node's own storages are left as they are.
  */
 function runInContext(context, fn, ...args) {
-  if (context === null || typeof context !== 'object' || Array.isArray(context)) throw invalidArgType('context', 'of type object', context)
+  validateRecord(context, 'context')
   validateFunction(fn, 'fn')
   const stores = []
   for (const name of Object.keys(context)) stores.push(name, context[name])

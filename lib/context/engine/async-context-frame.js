@@ -1,6 +1,6 @@
 'use strict'
 
-// AsyncContextFrame: Node keeps an immutable map of storages in V8's
+// The AsyncContextFrame engine: Node keeps an immutable map of storages in V8's
 // continuation-preserved data; baton adds one entry to it, its own frame. The carrier
 // is that Node AsyncLocalStorage itself, so reading it is one direct call.
 
@@ -21,7 +21,7 @@ const previousFrames = []
 function enter(storage, store) {
   const previous = carrier.getStore()
   // Not push(): a run()'s frame is left when it returns, so the front entry alone is
-  // replaced, without a walk down the frame (as the hooks engine does).
+  // replaced, without a walk down the frame (as the async_hooks engine does).
   carrier.enterWith(new Frame(storage, store, below(previous, storage)))
   // Last, where nothing can throw any more.
   previousFrames[runs.depth++] = previous
@@ -33,10 +33,14 @@ function leave(storage, store) {
   carrier.enterWith(afterRun(carrier.getStore(), storage, store, previous))
 }
 
+carrier.engine = 'AsyncContextFrame'
 carrier.enter = enter
 carrier.leave = leave
-// runInAsyncScope() restores the resource's own frame by itself: nothing to put back.
-carrier.enterResource = undefined
+// runInAsyncScope() restores the resource's own frame by itself: nothing to keep or put back.
+carrier.resourceFrame = () => undefined
+carrier.enterResource = () => {}
+// Frames are never reused here: nothing needs to know who holds one.
+carrier.cached = () => {}
 
 /**
  * Takes `storage` out of the current frame in place (see replaceWithout). Node's frame
