@@ -16,6 +16,8 @@ const uid = (what) => `${what}-${++nextId}`
 
 function assertAbortError(t, error, reason) {
   t.is(error.name, 'AbortError')
+  // piscina's message, for code that switches from piscina.
+  t.is(error.message, 'The task has been aborted')
   t.is(error.code, 'ABORT_ERR')
   t.is(error.cause, reason)
 }
@@ -65,6 +67,9 @@ test("a running task's handler gets an AbortSignal that fires; its worker stays"
   const heard = await events.next((m) => m.aborted === id)
   t.true(heard.isSignal)
   t.is(heard.reason, 'AbortError')
+  // The handler's signal.reason is what Node's AbortController makes: a DOMException.
+  t.true(heard.isDOMException)
+  t.is(heard.message, 'The task has been aborted')
   // Past the grace period: the handler finished, so its worker was left alone.
   await sleep(1300)
   t.deepEqual(exits, [])

@@ -11,7 +11,7 @@ const { once } = require('node:events')
 const { Worker, setEnvironmentData } = require('node:worker_threads')
 const { join } = require('node:path')
 const binding = require('../shared/binding')
-const { abortError, poolClosed, queueFull, workerExited, workerInit } = require('../shared/errors')
+const { TASK_ABORTED, abortError, poolClosed, queueFull, workerExited, workerInit } = require('../shared/errors')
 const {
   ownProperty,
   validateAbortSignal,
@@ -96,7 +96,7 @@ class WorkerPool extends EventEmitterAsyncResource {
   #submit(entry) {
     if (this.#state !== OPEN) return entry.refuse(poolClosed())
     const { signal, transferList } = entry
-    if (signal?.aborted) return entry.refuse(abortError(signal.reason))
+    if (signal?.aborted) return entry.refuse(abortError(signal.reason, TASK_ABORTED))
     let payload
     try {
       payload = transport.encodeTask(entry.task, entry.name, carried.capture())
@@ -167,7 +167,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     const entry = this.#tasks.get(id)
     if (entry === undefined) return
     const where = this.#core.abort(id)
-    this.#fail(id, entry, abortError(entry.signal.reason))
+    this.#fail(id, entry, abortError(entry.signal.reason, TASK_ABORTED))
     if (where <= 0 || this.#options.abortGracePeriod === Infinity) return
     // Running: its handler's signal fires now; a handler that ignores it loses its worker.
     const timer = setTimeout(() => {

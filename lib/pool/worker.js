@@ -7,7 +7,7 @@
 const { getEnvironmentData, parentPort } = require('node:worker_threads')
 const binding = require('../shared/binding')
 const carried = require('../context/carried')
-const { abortError, taskNotFound } = require('../shared/errors')
+const { TASK_ABORTED, taskNotFound } = require('../shared/errors')
 const { ownProperty } = require('../shared/validators')
 const { CONFIG, EXITED_LOADING, READY, RUN, UNSETTLED_LOADING } = require('./protocol')
 const transport = require('./transport')
@@ -63,7 +63,8 @@ function onMessages(batch) {
     for (let i = 0; i < batch.length; i += 3) {
       const id = batch[i + 1]
       if (batch[i] !== RUN) {
-        controllers.get(id)?.abort(abortError())
+        // The reason a handler sees is what Node's own AbortController gives, with piscina's message.
+        controllers.get(id)?.abort(new DOMException(TASK_ABORTED, 'AbortError'))
         continue
       }
       const outcome = start(id, batch[i + 2])

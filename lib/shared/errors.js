@@ -80,11 +80,14 @@ class AbortError extends Error {
 
 /**
  * The one abort error baton gives, for background tasks and pool tasks alike (Rust's
- * `ABORT_ERR` is turned into it too): `cause` is the signal's reason.
+ * `ABORT_ERR` is turned into it too): `cause` is the signal's reason. A pool task's
+ * message is piscina's, so that code switching from piscina sees the same text.
  */
-function abortError(reason) {
-  return new AbortError(undefined, { cause: reason })
+function abortError(reason, message = undefined) {
+  return new AbortError(message, { cause: reason })
 }
+
+const TASK_ABORTED = 'The task has been aborted'
 
 // The WorkerPool's own failures.
 
@@ -141,6 +144,7 @@ function errorNotCloneable(why) {
 
 module.exports = {
   AbortError,
+  TASK_ABORTED,
   abortError,
   codes,
   errorNotCloneable,
