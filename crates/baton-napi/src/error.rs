@@ -1,103 +1,144 @@
-//! How a failed handoff reaches JavaScript: an `Error` object with a `code`, built on
+//! How a failed task reaches JavaScript: an `Error` object with a `code`, built on
 //! the JS thread (JS values cannot be made anywhere else).
 
+use std::borrow::Cow;
+use std::fmt;
 use std::ptr;
 
-use napi::{sys, Env, Error, Result, Status};
+use napi::{sys, Env, Result};
 
-use super::panic::Panic;
+use crate::panic::Panic;
+use crate::raw::{check, set, string};
 
-/// Why a piece of background work did not produce a value.
+/// The `code` of every error this crate makes, one catalog.
+///
+/// ```
+/// assert_eq!(baton_napi::Code::Panic.as_str(), "ERR_BATON_PANIC");
+/// assert_eq!(baton_napi::Code::Abort.as_str(), "ABORT_ERR");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+  /// `ERR_BATON_PANIC`: Rust code panicked; the panic was caught on the Rust side.
+  Panic,
+  /// `ABORT_ERR`: Node's code for an aborted operation (what `fs` and
+  /// `timers/promises` use), on an error named `AbortError`.
+  Abort,
+}
+
+impl Code {
+  /// The code as JavaScript sees it in `error.code`.
+  pub const fn as_str(self) -> &'static str {
+    match self {
+      Code::Panic => "ERR_BATON_PANIC",
+      Code::Abort => "ABORT_ERR",
+    }
+  }
+}
+
+/// Why a task did not produce a value: what [`Task::perform`](crate::Task::perform)
+/// returns on failure. `?` converts a [`napi::Error`] and [`Aborted`] into it.
+///
+/// ```
+/// use baton_napi::Error;
+///
+/// let failed = Error::with_code("ERR_NOT_FOUND", "no such key");
+/// assert_eq!(failed.to_string(), "no such key");
+/// let plain: Error = napi::Error::from_reason("disk full").into();
+/// assert_eq!(plain.to_string(), "disk full");
+/// ```
 #[derive(Debug)]
-pub enum Failure {
-  /// The work returned an error of its own.
-  Error(Error),
-  /// The work panicked; the panic was caught on the Rust side.
+pub enum Error {
+  /// The task failed: `new Error(message)`, with `error.code = code` when there is one.
+  Failed {
+    /// The error's message.
+    message: String,
+    /// The error's `code`, if any.
+    code: Option<Cow<'static, str>>,
+  },
+  /// The task panicked: an error with code [`Code::Panic`].
   Panicked(Panic),
-  /// The work saw its abort flag and stopped.
+  /// The task saw its abort flag and stopped: an `AbortError` with code
+  /// [`Code::Abort`] (and `cause = signal.reason` when it had a signal).
   Aborted,
 }
 
-impl From<Error> for Failure {
-  fn from(e: Error) -> Self {
-    Failure::Error(e)
+impl Error {
+  /// A failure with a message and no code.
+  pub fn new(message: impl Into<String>) -> Self {
+    Error::Failed { message: message.into(), code: None }
   }
-}
 
-impl From<Panic> for Failure {
-  fn from(p: Panic) -> Self {
-    Failure::Panicked(p)
+  /// A failure with a message and an `error.code` (Node's convention: `ERR_*`).
+  pub fn with_code(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+    Error::Failed { message: message.into(), code: Some(code.into()) }
   }
-}
 
-/// Code of the error that reports a caught Rust panic.
-pub const PANIC_CODE: &str = "ERR_BATON_PANIC";
-/// Node's code and name for an aborted operation (what `fs` and `timers/promises` use).
-pub const ABORT_CODE: &str = "ABORT_ERR";
-
-impl Failure {
   /// Builds the JS `Error` for this failure. Must run on the JS thread.
-  pub fn to_js(&self, env: &Env) -> Result<sys::napi_value> {
+  pub(crate) fn to_js(&self, env: &Env) -> Result<sys::napi_value> {
     match self {
-      Failure::Error(e) => create_error(env, e.status.as_ref(), &e.reason),
-      Failure::Panicked(Panic(message)) => {
-        create_error(env, PANIC_CODE, &format!("baton task panicked: {message}"))
-      }
-      Failure::Aborted => {
-        let error = create_error(env, ABORT_CODE, "The operation was aborted")?;
-        set_string(env, error, "name", "AbortError")?;
+      Error::Failed { message, code } => create_error(env, code.as_deref(), message),
+      Error::Panicked(_) => create_error(env, Some(Code::Panic.as_str()), &self.to_string()),
+      Error::Aborted => {
+        let error = create_error(env, Some(Code::Abort.as_str()), "The operation was aborted")?;
+        set(env, error, "name", string(env, "AbortError")?)?;
         Ok(error)
       }
     }
   }
 }
 
-/// A JS string. (Made anew each time: before N-API 10 a reference cannot hold one.)
-pub fn string(env: &Env, s: &str) -> Result<sys::napi_value> {
-  let mut value = ptr::null_mut();
-  check(unsafe {
-    sys::napi_create_string_utf8(env.raw(), s.as_ptr().cast(), s.len() as isize, &mut value)
-  })?;
-  Ok(value)
+impl fmt::Display for Error {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    match self {
+      Error::Failed { message, .. } => f.write_str(message),
+      Error::Panicked(Panic(message)) => write!(f, "baton task panicked: {message}"),
+      Error::Aborted => f.write_str("The operation was aborted"),
+    }
+  }
 }
 
-fn set_string(env: &Env, object: sys::napi_value, key: &str, value: &str) -> Result<()> {
-  let key = string(env, key)?;
-  let value = string(env, value)?;
-  check(unsafe { sys::napi_set_property(env.raw(), object, key, value) })
+impl std::error::Error for Error {}
+
+/// A napi-rs error's reason becomes the message; its status is not a JS code.
+impl From<napi::Error> for Error {
+  fn from(e: napi::Error) -> Self {
+    Error::new(e.reason)
+  }
 }
 
-/// JS `null`.
-pub fn null(env: &Env) -> Result<sys::napi_value> {
-  let mut value = ptr::null_mut();
-  check(unsafe { sys::napi_get_null(env.raw(), &mut value) })?;
-  Ok(value)
+impl From<Panic> for Error {
+  fn from(p: Panic) -> Self {
+    Error::Panicked(p)
+  }
 }
 
-/// JS `undefined`.
-pub fn undefined(env: &Env) -> Result<sys::napi_value> {
-  let mut value = ptr::null_mut();
-  check(unsafe { sys::napi_get_undefined(env.raw(), &mut value) })?;
-  Ok(value)
+/// What [`Control::checkpoint`](crate::Control::checkpoint) returns once the task is
+/// aborted; `?` turns it into [`Error::Aborted`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aborted;
+
+impl From<Aborted> for Error {
+  fn from(_: Aborted) -> Self {
+    Error::Aborted
+  }
 }
 
-/// `new Error(message)` with `error.code = code`.
-pub fn create_error(env: &Env, code: &str, message: &str) -> Result<sys::napi_value> {
-  let code = string(env, code)?;
+/// `new Error(message)`, with `error.code = code` when given.
+pub(crate) fn create_error(
+  env: &Env,
+  code: Option<&str>,
+  message: &str,
+) -> Result<sys::napi_value> {
+  let code = code.map(|code| string(env, code)).transpose()?;
   let message = string(env, message)?;
   let mut error = ptr::null_mut();
-  check(unsafe { sys::napi_create_error(env.raw(), code, message, &mut error) })?;
+  check(unsafe {
+    sys::napi_create_error(
+      env.raw(),
+      code.unwrap_or(ptr::null_mut()),
+      message,
+      &mut error,
+    )
+  })?;
   Ok(error)
-}
-
-/// Turns an N-API status into a `Result`.
-pub fn check(status: sys::napi_status) -> Result<()> {
-  if status == sys::Status::napi_ok {
-    Ok(())
-  } else {
-    Err(Error::new(
-      Status::from(status),
-      "N-API call failed".to_owned(),
-    ))
-  }
 }
