@@ -15,7 +15,7 @@ const { validateAbortSignal, validateFunction, validateObject } = require('../sh
 const { AsyncResource, EventEmitterAsyncResource } = require('../context/resource')
 const workers = require('../context/workers')
 const { normalize } = require('./options')
-const { CONFIG, EXITED_LOADING, READY } = require('./protocol')
+const { CONFIG, EXITED_LOADING, READY, SETTLED_STRIDE } = require('./protocol')
 const transport = require('./transport')
 
 const WORKER_MAIN = join(__dirname, 'worker.js')
@@ -159,7 +159,7 @@ class WorkerPool extends EventEmitterAsyncResource {
       return refuse(callback, reject, error)
     }
     const id = this.#core.submit(payload)
-    if (id === 0) {
+    if (id === null) {
       // More demand than the workers take: with maxQueue 0 nothing ever waits, so this is
       // the only moment to start one for the tasks to come.
       if (this.#starting === 0 && this.#workers.size < this.#options.maxThreads && this.#initError === undefined) this.#startWorker()
@@ -213,11 +213,11 @@ class WorkerPool extends EventEmitterAsyncResource {
     if (entry === undefined) return
     const where = this.#core.abort(id)
     this.#fail(id, entry, abortError(entry.signal))
-    if (where <= 0) return
+    if (where.type !== 'Started') return
     // Running: its handler's signal fires now; a handler that ignores it loses its worker.
     const timer = setTimeout(() => {
-      const record = this.#workers.get(where)
-      if (record === undefined || this.#core.runningOn(id) !== where) return
+      const record = this.#workers.get(where.worker)
+      if (record === undefined || this.#core.startedOn(id) !== where.worker) return
       record.forAbort = true
       end(record)
     }, this.#options.abortGracePeriod)
@@ -300,7 +300,7 @@ class WorkerPool extends EventEmitterAsyncResource {
 
   /** The native core's batches: `taskId, payload, waitNs, runNs` quadruples. */
   #onSettled(batch) {
-    for (let i = 0; i < batch.length; i += 4) {
+    for (let i = 0; i < batch.length; i += SETTLED_STRIDE) {
       const id = batch[i]
       const entry = this.#tasks.get(id)
       // Aborted while it ran, or ended with its worker: settled already.

@@ -8,7 +8,7 @@ const CONFIG = 'baton.WorkerPool'
 const READY = 'baton.ready'
 /** What a worker posts if its thread ends while loading (the module called process.exit). */
 const EXITED_LOADING = 'baton.exited-loading'
-/** Message kinds in the batches the native core hands a worker (src/pool/worker_thread.rs). */
-const RUN = 1
+/** The layout of the batches the native core hands over (src/pool/mod.rs). */
+const { MESSAGE_STRIDE, MessageKind, SETTLED_STRIDE } = require('../shared/binding')
 
-module.exports = { CONFIG, EXITED_LOADING, READY, RUN }
+module.exports = { CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, SETTLED_STRIDE }

@@ -8,7 +8,7 @@ const { getEnvironmentData, parentPort } = require('node:worker_threads')
 const binding = require('../shared/binding')
 const workers = require('../context/workers')
 const { nodeError } = require('../shared/errors')
-const { CONFIG, EXITED_LOADING, READY, RUN } = require('./protocol')
+const { CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY } = require('./protocol')
 const transport = require('./transport')
 
 const { pool, worker, filename, name: defaultName } = getEnvironmentData(CONFIG)
@@ -58,9 +58,9 @@ function finishLater(id, outcome) {
 function onMessages(batch) {
   while (batch !== undefined) {
     let next
-    for (let i = 0; i < batch.length; i += 3) {
+    for (let i = 0; i < batch.length; i += MESSAGE_STRIDE) {
       const id = batch[i + 1]
-      if (batch[i] !== RUN) {
+      if (batch[i] !== MessageKind.Run) {
         controllers.get(id)?.abort(new DOMException('The task has been aborted', 'AbortError'))
         continue
       }

@@ -88,20 +88,30 @@ impl Registry {
   }
 }
 
-/// An operation of a `registryApply` batch: four numbers each.
-const ADD: f64 = 1.0;
-const REMOVE: f64 = 2.0;
+/// The first number of each operation in a `registryApply` batch.
+#[napi]
+pub enum RegistryOp {
+  /// Lists a resource.
+  Add = 1,
+  /// Takes a resource off the list.
+  Remove = 2,
+}
 
-/// Applies a batch of `[op, asyncId, triggerAsyncId, typeId]` operations for resources
-/// of the calling thread, in order.
+/// Numbers per operation in a `registryApply` batch:
+/// `op, asyncId, triggerAsyncId, typeId`.
+#[napi]
+pub const REGISTRY_OP_STRIDE: u32 = 4;
+
+/// Applies a batch of operations (see `REGISTRY_OP_STRIDE`) for resources of the
+/// calling thread, in order.
 #[napi]
 pub fn registry_apply(ops: Float64Array) -> Result<()> {
   let thread = this_thread();
   let since = now_ms();
   let mut registry = REGISTRY.lock();
-  for op in ops.chunks_exact(4) {
+  for op in ops.chunks_exact(REGISTRY_OP_STRIDE as usize) {
     let key = Key { thread, async_id: op[1] as u64 };
-    if op[0] == ADD {
+    if op[0] == f64::from(RegistryOp::Add as u32) {
       let type_name = registry
         .type_names
         .get(op[3] as usize)
@@ -109,7 +119,7 @@ pub fn registry_apply(ops: Float64Array) -> Result<()> {
         .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown type id {}", op[3])))?;
       let entry = Entry { type_name, trigger_async_id: op[2], since };
       registry.entries.insert(key, entry);
-    } else if op[0] == REMOVE {
+    } else if op[0] == f64::from(RegistryOp::Remove as u32) {
       registry.entries.remove(&key);
     } else {
       return Err(Error::new(

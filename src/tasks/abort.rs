@@ -1,6 +1,3 @@
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
 use napi_derive::napi;
 
 /// The native half of an `AbortSignal`: the JS side raises it from the signal's
@@ -8,7 +5,7 @@ use napi_derive::napi;
 #[napi]
 #[derive(Default)]
 pub struct AbortFlag {
-  raised: Arc<AtomicBool>,
+  flag: baton_napi::AbortFlag,
 }
 
 #[napi]
@@ -20,10 +17,10 @@ impl AbortFlag {
 
   #[napi]
   pub fn raise(&self) {
-    self.raised.store(true, Ordering::Release);
+    self.flag.raise();
   }
 
-  pub(crate) fn shared(&self) -> Arc<AtomicBool> {
-    self.raised.clone()
+  pub(crate) fn shared(&self) -> baton_napi::AbortFlag {
+    self.flag.clone()
   }
 }

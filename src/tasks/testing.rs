@@ -1,23 +1,23 @@
 //! A task that panics on purpose, for the tests that prove a panic becomes an error
 //! and never aborts the process. Not part of the public JS API.
 
-use napi::bindgen_prelude::{AsyncTask, Function};
+use baton_napi::{Control, Error, Scheduled, Task};
+use napi::bindgen_prelude::Function;
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Scheduled};
-use crate::shared::error::Failure;
+use super::{schedule, AbortFlag, Listed};
 
 pub struct Panicking {
   in_complete: bool,
 }
 
-impl BackgroundTask for Panicking {
-  const TYPE: &'static str = "baton.panickingTask";
+impl Task for Panicking {
+  const RESOURCE_TYPE: &'static str = "baton.panickingTask";
   type Output = ();
   type JsValue = ();
 
-  fn perform(&mut self, _control: &Control) -> std::result::Result<(), Failure> {
+  fn perform(&mut self, _control: &Control) -> std::result::Result<(), Error> {
     if !self.in_complete {
       panic!("on purpose in perform");
     }
@@ -37,8 +37,7 @@ pub fn panicking_task(
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> Result<AsyncTask<Scheduled<Panicking>>> {
+) -> Result<Scheduled<Listed<Panicking>>> {
   let task = Panicking { in_complete: phase == "complete" };
-  let hooks = Hooks { abort, on_progress, callback };
-  schedule(&env, task, hooks)
+  schedule(&env, task, abort, on_progress, callback)
 }

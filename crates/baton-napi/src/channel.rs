@@ -48,7 +48,7 @@ use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use napi::{sys, Env, Result};
+use napi::{sys, Env, JsError, Result};
 use parking_lot::Mutex;
 
 use crate::error::Code;
@@ -246,16 +246,16 @@ impl<T> Inbox<T> {
       state.queue.extend(newer);
       return;
     };
-    let (message, code) = match panic::catch(|| deliver(env, batch)) {
-      Ok(Ok(())) => return,
-      Ok(Err(e)) => (e.reason, None),
-      Err(panic::Panic(message)) => (
-        format!("baton channel panicked: {message}"),
-        Some(Code::Panic.as_str()),
-      ),
-    };
-    // Reported like an exception thrown by a callback: as an uncaught exception.
-    let _ = env.throw_error(&message, code);
+    // Reported like an exception thrown by a callback: as an uncaught exception (a JS
+    // exception the deliver function caught as an error is thrown again as it was).
+    match panic::catch(|| deliver(env, batch)) {
+      Ok(Ok(())) => {}
+      Ok(Err(e)) => unsafe { JsError::from(e).throw_into(env.raw()) },
+      Err(panic::Panic(message)) => {
+        let message = format!("baton channel panicked: {message}");
+        let _ = env.throw_error(&message, Some(Code::Panic.as_str()));
+      }
+    }
   }
 }
 
