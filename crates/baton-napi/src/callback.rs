@@ -139,6 +139,11 @@ impl<T: ToNapiValue + Send + 'static> ThreadsafeCallback<T> {
   /// After [`close`](Self::close), the caller's calls return `false`.
   pub fn caller(&self, env: &Env) -> Result<Caller<T>> {
     let state = &self.state;
+    if state.receiver.borrow().is_none() {
+      // Closed: a caller whose calls are refused needs no context.
+      let submission = Submission { id: 0, sender: state.sender.clone() };
+      return Ok(Caller { submission: Arc::new(submission) });
+    }
     let id = state.next_id.get();
     state.next_id.set(id + 1);
     let scope = Rc::new(CallScope::capture(env, state.resource_type)?);
