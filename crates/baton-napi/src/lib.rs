@@ -69,3 +69,8 @@ pub use error::{Aborted, Code, Error};
 pub use panic::Panic;
 pub use schedule::{schedule, CallOptions, Scheduled};
 pub use task::{AbortFlag, Control, Task};
+
+/// The README's examples, compiled as doc tests so that the migration notes stay true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
