@@ -214,6 +214,20 @@ test('a panic in complete becomes an ERR_BATON_PANIC error, and the process goes
   t.regex(error.message, /on purpose in complete/)
   const { args, calls } = await callbackOutcome((cb) => binding.panickingTask('complete', undefined, undefined, cb))
   t.regex(args[0].message, /on purpose in complete/)
+  t.is(args[0].code, 'ERR_BATON_PANIC')
   t.is(calls, 1)
   t.is(await performAsyncTask(), 17)
+})
+
+test("a task's own error carries no napi-rs status name as its code, in either form", async (t) => {
+  const rejected = await t.throwsAsync(failingTask())
+  t.false('code' in rejected, `code: ${rejected.code}`)
+  const { args } = await callbackOutcome((cb) => failingTask(cb))
+  t.false('code' in args[0], `code: ${args[0].code}`)
+})
+
+test('the native fibonacci refuses n above its limit with ERR_OUT_OF_RANGE, as the JS side does', (t) => {
+  const native = t.throws(() => binding.fibonacciTask(binding.FIBONACCI_MAX_N + 1), { instanceOf: RangeError })
+  t.is(native.code, 'ERR_OUT_OF_RANGE')
+  t.throws(() => fibonacci(binding.FIBONACCI_MAX_N + 1), { code: 'ERR_OUT_OF_RANGE', instanceOf: RangeError })
 })

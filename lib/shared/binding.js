@@ -6,6 +6,7 @@
 
 const { existsSync } = require('node:fs')
 const { join } = require('node:path')
+const { codes } = require('./errors')
 const { platformTriple } = require('./platform')
 
 function load() {
@@ -25,7 +26,7 @@ function load() {
     `baton has no native binary for ${triple}. Tried:\n  ${failures.join('\n  ')}\n` +
       'Install with optional dependencies, or build from source with Rust installed: npm run build',
   )
-  error.code = 'ERR_BATON_NO_BINARY'
+  error.code = codes.NO_BINARY
   throw error
 }
 

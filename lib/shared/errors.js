@@ -43,13 +43,29 @@ function withSeparators(value) {
   return String(value).replace(/\B(?=(\d{3})+(?!\d))/g, '_')
 }
 
+/**
+ * The codes baton's errors carry, besides Node's argument codes above: the one catalog
+ * on the JS side (src/shared/error.rs is the Rust one, for the errors Rust makes).
+ */
+const codes = Object.freeze({
+  ABORT: 'ABORT_ERR',
+  NO_BINARY: 'ERR_BATON_NO_BINARY',
+  PANIC: 'ERR_BATON_PANIC',
+  POOL_CLOSED: 'ERR_BATON_POOL_CLOSED',
+  QUEUE_FULL: 'ERR_BATON_QUEUE_FULL',
+  STORE_NOT_CLONEABLE: 'ERR_BATON_STORE_NOT_CLONEABLE',
+  TASK_NOT_FOUND: 'ERR_BATON_TASK_NOT_FOUND',
+  WORKER_EXITED: 'ERR_BATON_WORKER_EXITED',
+  WORKER_INIT: 'ERR_BATON_WORKER_INIT',
+})
+
 /** What Node's own APIs reject with on abort (`fs`, `timers/promises`, `stream`). */
 class AbortError extends Error {
   constructor(message = 'The operation was aborted', options = undefined) {
     super(message, options)
-    this.code = 'ABORT_ERR'
+    this.code = codes.ABORT
     this.name = 'AbortError'
   }
 }
 
-module.exports = { AbortError, invalidArgType, nodeError, outOfRange }
+module.exports = { AbortError, codes, invalidArgType, nodeError, outOfRange }

@@ -5,7 +5,7 @@
 // settles the call inside it (src/tasks/schedule.rs).
 
 const binding = require('../shared/binding')
-const { AbortError } = require('../shared/errors')
+const { AbortError, codes } = require('../shared/errors')
 const { validateAbortSignal, validateFunction } = require('../shared/validators')
 
 /**
@@ -32,11 +32,17 @@ function schedule(start, args, options, callback) {
     return
   }
   const flag = new binding.AbortFlag()
-  const onAbort = () => flag.raise()
+  // Raised now, so that the abort wins over a result not yet delivered; settled on the
+  // next tick, as Node's own APIs never call back from inside abort().
+  const onAbort = () => {
+    flag.raise()
+    process.nextTick(settleAborted, flag)
+  }
   signal.addEventListener('abort', onAbort, { once: true })
   const settled = (error) => {
-    signal.removeEventListener('abort', onAbort)
-    return error?.code === 'ABORT_ERR' ? new AbortError(undefined, { cause: signal.reason }) : error
+    // A fired `once` listener is gone already; finding it among many others is not free.
+    if (!signal.aborted) signal.removeEventListener('abort', onAbort)
+    return error?.code === codes.ABORT ? new AbortError(undefined, { cause: signal.reason }) : error
   }
   if (callback === undefined) {
     return start(...args, flag, onProgress).then(
@@ -53,6 +59,10 @@ function schedule(start, args, options, callback) {
     if (error) callback(settled(error))
     else callback(settled(), value)
   })
+}
+
+function settleAborted(flag) {
+  flag.settle()
 }
 
 module.exports = { schedule }

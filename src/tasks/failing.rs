@@ -3,7 +3,7 @@ use napi::bindgen_prelude::Function;
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use super::{schedule, AbortFlag, Listed};
+use super::{schedule, AbortFlag};
 
 /// A task whose work fails: the error path of every form.
 pub struct Failing;
@@ -28,6 +28,6 @@ pub fn failing_task(
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> Result<Scheduled<Listed<Failing>>> {
+) -> Result<Scheduled> {
   schedule(&env, Failing, abort, on_progress, callback)
 }

@@ -1,13 +1,13 @@
 //! The exact n-th Fibonacci number, by fast doubling, on a libuv pool thread.
 
-use baton_napi::{Control, Error, Scheduled, Task};
+use baton_napi::{out_of_range, Control, Error, Scheduled, Task};
 use dashu_int::ops::BitTest;
 use dashu_int::{UBig, Word};
 use napi::bindgen_prelude::{BigInt, Function};
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use super::{schedule, AbortFlag, Listed};
+use super::{schedule, AbortFlag};
 
 /// The largest `n` accepted: F(n) then has about 69 million bits (8.7 MB), far below
 /// V8's BigInt limit, and takes seconds, not minutes.
@@ -124,11 +124,13 @@ pub fn fibonacci_task(
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> Result<Scheduled<Listed<Fibonacci>>> {
+) -> Result<Scheduled> {
   if n > FIBONACCI_MAX_N {
-    return Err(napi::Error::new(
-      napi::Status::InvalidArg,
-      format!("n must be <= {FIBONACCI_MAX_N}"),
+    return Err(out_of_range(
+      &env,
+      &format!(
+        "The value of \"n\" is out of range. It must be >= 0 && <= {FIBONACCI_MAX_N}. Received {n}"
+      ),
     ));
   }
   schedule(&env, Fibonacci { n }, abort, on_progress, callback)

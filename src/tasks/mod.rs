@@ -41,13 +41,14 @@ impl<T: Task> Task for Listed<T> {
 
 /// Schedules `task` with the trailing arguments every baton task function takes:
 /// `(abortFlag, onProgress, callback)`, each optional (see `lib/tasks/schedule.js`).
+/// Returns the Promise, or `undefined` in callback form.
 pub fn schedule<T: Task>(
   env: &Env,
   task: T,
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> napi::Result<Scheduled<Listed<T>>> {
+) -> napi::Result<Scheduled> {
   let listed = Listed { task, _entry: TaskEntry::add(T::RESOURCE_TYPE) };
   let options = CallOptions {
     callback,
@@ -55,5 +56,9 @@ pub fn schedule<T: Task>(
     abort: abort.map(AbortFlag::shared),
     ..Default::default()
   };
-  baton_napi::schedule(env, listed, options)
+  let scheduled = baton_napi::schedule(env, listed, options)?;
+  if let Some(flag) = abort {
+    flag.attach(scheduled.abort_handle());
+  }
+  Ok(scheduled)
 }

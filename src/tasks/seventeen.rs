@@ -3,7 +3,7 @@ use napi::bindgen_prelude::Function;
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use super::{schedule, AbortFlag, Listed};
+use super::{schedule, AbortFlag};
 
 /// The smallest useful task: it answers 17. Used to measure the round trip.
 pub struct Seventeen;
@@ -28,6 +28,6 @@ pub fn perform_async_task(
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> Result<Scheduled<Listed<Seventeen>>> {
+) -> Result<Scheduled> {
   schedule(&env, Seventeen, abort, on_progress, callback)
 }

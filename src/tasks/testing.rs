@@ -6,7 +6,7 @@ use napi::bindgen_prelude::Function;
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use super::{schedule, AbortFlag, Listed};
+use super::{schedule, AbortFlag};
 
 pub struct Panicking {
   in_complete: bool,
@@ -37,7 +37,7 @@ pub fn panicking_task(
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> Result<Scheduled<Listed<Panicking>>> {
+) -> Result<Scheduled> {
   let task = Panicking { in_complete: phase == "complete" };
   schedule(&env, task, abort, on_progress, callback)
 }

@@ -5,12 +5,14 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ptr;
 
+use napi::bindgen_prelude::{FromNapiValue, Unknown};
 use napi::{sys, Env, Result};
 
 use crate::panic::Panic;
-use crate::raw::{check, set, string};
+use crate::raw::{self, check, set, string};
 
-/// The `code` of every error this crate makes, one catalog.
+/// The `code` of every error this crate makes, one catalog: baton's own and the Node
+/// codes it uses. A napi-rs status name (`GenericFailure`, `InvalidArg`) is never one.
 ///
 /// ```
 /// assert_eq!(baton_napi::Code::Panic.as_str(), "ERR_BATON_PANIC");
@@ -23,6 +25,10 @@ pub enum Code {
   /// `ABORT_ERR`: Node's code for an aborted operation (what `fs` and
   /// `timers/promises` use), on an error named `AbortError`.
   Abort,
+  /// `ERR_OUT_OF_RANGE`: Node's code for a number outside an argument's range.
+  OutOfRange,
+  /// `ERR_INVALID_ARG_TYPE`: Node's code for an argument of the wrong type.
+  InvalidArgType,
 }
 
 impl Code {
@@ -31,6 +37,8 @@ impl Code {
     match self {
       Code::Panic => "ERR_BATON_PANIC",
       Code::Abort => "ABORT_ERR",
+      Code::OutOfRange => "ERR_OUT_OF_RANGE",
+      Code::InvalidArgType => "ERR_INVALID_ARG_TYPE",
     }
   }
 }
@@ -141,4 +149,44 @@ pub(crate) fn create_error(
     )
   })?;
   Ok(error)
+}
+
+/// A `RangeError` with code `ERR_OUT_OF_RANGE`, for a `#[napi]` function to return:
+/// napi-rs throws it as is (its own errors would carry a status name as their code).
+///
+/// ```no_run
+/// use napi::{Env, Result};
+/// use napi_derive::napi;
+///
+/// #[napi]
+/// pub fn percent(env: Env, n: u32) -> Result<u32> {
+///   if n > 100 {
+///     let message = format!("The value of \"n\" is out of range. It must be <= 100. Received {n}");
+///     return Err(baton_napi::out_of_range(&env, &message));
+///   }
+///   Ok(n)
+/// }
+/// ```
+pub fn out_of_range(env: &Env, message: &str) -> napi::Error {
+  throwable(
+    env,
+    raw::range_error(env, Code::OutOfRange.as_str(), message),
+  )
+}
+
+/// A `TypeError` with code `ERR_INVALID_ARG_TYPE`, for a `#[napi]` function to return
+/// (see [`out_of_range`]).
+pub fn invalid_arg_type(env: &Env, message: &str) -> napi::Error {
+  throwable(
+    env,
+    raw::type_error(env, Code::InvalidArgType.as_str(), message),
+  )
+}
+
+/// An error napi-rs throws as the JS value `error` itself.
+fn throwable(env: &Env, error: Result<sys::napi_value>) -> napi::Error {
+  match error.and_then(|error| unsafe { Unknown::from_napi_value(env.raw(), error) }) {
+    Ok(error) => napi::Error::from(error),
+    Err(e) => e,
+  }
 }

@@ -48,7 +48,7 @@
 //!
 //! /// `answer([callback])`: `callback(null, 42)` in the caller's context, or a Promise.
 //! #[napi]
-//! pub fn answer(env: Env, callback: Option<Function>) -> Result<Scheduled<Answer>> {
+//! pub fn answer(env: Env, callback: Option<Function>) -> Result<Scheduled> {
 //!   schedule(&env, Answer, CallOptions { callback, ..Default::default() })
 //! }
 //! ```
@@ -65,9 +65,9 @@ mod scope;
 mod task;
 
 pub use callback::{Caller, ThreadsafeCallback};
-pub use error::{Aborted, Code, Error};
+pub use error::{invalid_arg_type, out_of_range, Aborted, Code, Error};
 pub use panic::Panic;
-pub use schedule::{schedule, CallOptions, Scheduled};
+pub use schedule::{schedule, AbortHandle, CallOptions, Scheduled};
 pub use task::{AbortFlag, Control, Task};
 
 /// The README's examples, compiled as doc tests so that the migration notes stay true.

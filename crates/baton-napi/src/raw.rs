@@ -146,3 +146,12 @@ pub(crate) fn type_error(env: &Env, code: &str, message: &str) -> Result<sys::na
   check(unsafe { sys::napi_create_type_error(env.raw(), code, message, &mut error) })?;
   Ok(error)
 }
+
+/// `new RangeError(message)` with `error.code = code`.
+pub(crate) fn range_error(env: &Env, code: &str, message: &str) -> Result<sys::napi_value> {
+  let code = string(env, code)?;
+  let message = string(env, message)?;
+  let mut error = ptr::null_mut();
+  check(unsafe { sys::napi_create_range_error(env.raw(), code, message, &mut error) })?;
+  Ok(error)
+}

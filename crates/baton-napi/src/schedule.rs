@@ -1,16 +1,24 @@
-//! Scheduling a [`Task`]: the adapter onto napi-rs's `AsyncTask` that captures the
-//! caller's async context when the call is made and settles the call exactly once,
-//! inside that context, through the callback or the Promise.
+//! Scheduling a [`Task`] as N-API async work: the caller's async context is captured
+//! when the call is made, and the call settles exactly once, inside that context,
+//! through the callback or the Promise.
+//!
+//! The settlement is decided on the JS thread by whichever comes first: the work's
+//! completion, or an abort. An abort settles the call at once, wherever the work is:
+//! still queued for a libuv thread (the work is cancelled), running a step that cannot
+//! stop (its result is dropped when it ends), or finished but not yet completed (an
+//! abort raised before the completion runs wins). napi-rs's `AsyncTask` can only settle
+//! from its completion, so the work is made here through `napi::sys`.
 
-use std::rc::Rc;
+use std::cell::{Cell, RefCell};
+use std::ffi::c_void;
+use std::ptr;
+use std::rc::{Rc, Weak};
 
-use napi::bindgen_prelude::{
-  AsyncTask, FromNapiValue, Function, JsValue, Object, ToNapiValue, TypeName, Unknown,
-};
+use napi::bindgen_prelude::{Function, JsValue, Object, ToNapiValue, TypeName};
 use napi::{sys, Env, Result, ValueType};
 
 use crate::channel::{self, Receiver};
-use crate::error::Error;
+use crate::error::{invalid_arg_type, Error};
 use crate::panic;
 use crate::raw::{self, check};
 use crate::scope::{CallScope, JsThreadOnly, Rooted};
@@ -32,12 +40,17 @@ pub struct CallOptions<'a> {
   pub abort: Option<AbortFlag>,
 }
 
-/// A scheduled task, as a `#[napi]` function returns it: a Promise for JavaScript, or
+/// A scheduled call, as a `#[napi]` function returns it: a Promise for JavaScript, or
 /// `undefined` when the call passed a callback.
-pub struct Scheduled<T: Task> {
-  work: AsyncTask<Work<T>>,
-  callback_form: bool,
+pub struct Scheduled {
+  returned: sys::napi_value,
+  pending: Weak<Pending>,
 }
+
+/// Settles a scheduled call as aborted, from the JS thread; see
+/// [`Scheduled::abort_handle`].
+#[derive(Clone)]
+pub struct AbortHandle(Weak<Pending>);
 
 /// Queues `task` on the libuv pool. Call it on the JS thread, from the `#[napi]`
 /// function whose caller's async context the callbacks should see.
@@ -80,30 +93,21 @@ pub struct Scheduled<T: Task> {
 ///   x: f64,
 ///   signal: Option<Object>,
 ///   callback: Option<Function>,
-/// ) -> Result<Scheduled<Double>> {
+/// ) -> Result<Scheduled> {
 ///   schedule(&env, Double(x), CallOptions { signal, callback, ..Default::default() })
 /// }
 /// ```
-pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Scheduled<T>> {
-  let callback_form = options.callback.is_some();
+pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Scheduled> {
   let abort = match (&options.abort, &options.signal) {
     (Some(flag), _) => Some(flag.clone()),
     (None, Some(_)) => Some(AbortFlag::new()),
     (None, None) => None,
-  };
-  let signal = match (options.signal, &abort) {
-    (Some(signal), Some(flag)) => Some(Signal::listen(env, signal.raw(), flag.clone())?),
-    _ => None,
   };
   let scope = if options.callback.is_some() || options.on_progress.is_some() {
     Some(Rc::new(CallScope::capture(env, T::RESOURCE_TYPE)?))
   } else {
     None
   };
-  let callback = options
-    .callback
-    .map(|f| Rooted::new(env, f.raw()))
-    .transpose()?;
   let (progress_tx, progress_rx) = match (options.on_progress, &scope) {
     (Some(on_progress), Some(scope)) => {
       let on_progress = Rooted::new(env, on_progress.raw())?;
@@ -116,16 +120,120 @@ pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Sch
     }
     _ => (None, None),
   };
-  let settlement = Settlement { scope, callback, progress: progress_rx, signal };
-  let work = Work {
+  let (target, returned) = match options.callback {
+    Some(callback) => (
+      Target::Callback(Rooted::new(env, callback.raw())?),
+      raw::undefined(env)?,
+    ),
+    None => {
+      let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
+      check(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
+      (Target::Promise(deferred), promise)
+    }
+  };
+  let pending = Rc::new(Pending {
+    env: env.raw(),
+    work: Cell::new(ptr::null_mut()),
+    abort: abort.clone(),
+    settlement: RefCell::new(Some(Settlement {
+      scope,
+      target,
+      progress: progress_rx,
+      signal: None,
+    })),
+  });
+  if let (Some(signal), Some(flag)) = (options.signal, &abort) {
+    let signal = Signal::listen(env, signal.raw(), flag.clone(), Rc::downgrade(&pending))?;
+    if let Some(settlement) = pending.settlement.borrow_mut().as_mut() {
+      settlement.signal = Some(signal);
+    }
+  }
+  let work = Box::into_raw(Box::new(Work {
     task,
     control: Control { abort, progress: progress_tx },
-    settlement: JsThreadOnly(settlement),
-  };
-  Ok(Scheduled { work: AsyncTask::new(work), callback_form })
+    outcome: None,
+    pending: JsThreadOnly(pending.clone()),
+  }));
+  let queued = raw::string(env, T::RESOURCE_TYPE).and_then(|name| {
+    let mut handle = ptr::null_mut();
+    check(unsafe {
+      sys::napi_create_async_work(
+        env.raw(),
+        ptr::null_mut(),
+        name,
+        Some(execute::<T>),
+        Some(complete::<T>),
+        work.cast(),
+        &mut handle,
+      )
+    })?;
+    pending.work.set(handle);
+    check(unsafe { sys::napi_queue_async_work(env.raw(), handle) }).inspect_err(|_| unsafe {
+      sys::napi_delete_async_work(env.raw(), handle);
+    })
+  });
+  if let Err(e) = queued {
+    // Never queued: nothing will complete it. Its Promise is dropped unsettled with it.
+    drop(unsafe { Box::from_raw(work) });
+    return Err(e);
+  }
+  Ok(Scheduled { returned, pending: Rc::downgrade(&pending) })
 }
 
-impl<T: Task> TypeName for Scheduled<T> {
+impl Scheduled {
+  /// A handle that settles this call as aborted, for an abort that comes from
+  /// somewhere other than [`CallOptions::signal`] (a `cancel()` method, say).
+  ///
+  /// ```no_run
+  /// use baton_napi::{schedule, AbortHandle, CallOptions, Control, Error, Scheduled, Task};
+  /// use napi::{Env, Result};
+  ///
+  /// struct Forever;
+  ///
+  /// impl Task for Forever {
+  ///   const RESOURCE_TYPE: &'static str = "example.Forever";
+  ///   type Output = ();
+  ///   type JsValue = ();
+  ///
+  ///   fn perform(&mut self, control: &Control) -> std::result::Result<(), Error> {
+  ///     loop {
+  ///       control.checkpoint()?;
+  ///     }
+  ///   }
+  ///
+  ///   fn complete(&mut self, _env: &Env, _output: ()) -> Result<()> {
+  ///     Ok(())
+  ///   }
+  /// }
+  ///
+  /// fn start(env: &Env) -> Result<(Scheduled, AbortHandle)> {
+  ///   let abort = baton_napi::AbortFlag::new();
+  ///   let scheduled = schedule(env, Forever, CallOptions { abort: Some(abort), ..Default::default() })?;
+  ///   let handle = scheduled.abort_handle();
+  ///   // Later, on the JS thread: `handle.abort(env)` raises the flag and settles the
+  ///   // call with an AbortError now; `perform` stops at its next checkpoint.
+  ///   Ok((scheduled, handle))
+  /// }
+  /// ```
+  pub fn abort_handle(&self) -> AbortHandle {
+    AbortHandle(self.pending.clone())
+  }
+}
+
+impl AbortHandle {
+  /// Raises the call's abort flag (if it has one, see [`CallOptions::abort`]) and
+  /// settles the call as aborted now, unless it has settled. A work still queued is
+  /// cancelled; one running is left to end on its own, and its result is dropped.
+  /// Call it on the JS thread, not from inside `abort()` of an `AbortController` (the
+  /// callback would run from there): `process.nextTick` first, as Node's APIs do.
+  pub fn abort(&self, env: &Env) {
+    if let Some(pending) = self.0.upgrade() {
+      pending.abort(env);
+    }
+  }
+}
+
+impl TypeName for Scheduled {
   fn type_name() -> &'static str {
     "Promise<unknown> | undefined"
   }
@@ -135,120 +243,169 @@ impl<T: Task> TypeName for Scheduled<T> {
   }
 }
 
-impl<T: Task> ToNapiValue for Scheduled<T> {
-  unsafe fn to_napi_value(env: sys::napi_env, value: Self) -> Result<sys::napi_value> {
-    let promise = unsafe { AsyncTask::to_napi_value(env, value.work)? };
-    if value.callback_form {
-      // The Promise never rejects in callback form: it settles with `undefined`.
-      raw::undefined(&Env::from_raw(env))
-    } else {
-      Ok(promise)
-    }
+impl ToNapiValue for Scheduled {
+  unsafe fn to_napi_value(_env: sys::napi_env, value: Self) -> Result<sys::napi_value> {
+    Ok(value.returned)
   }
 }
 
-/// A task on its way through the libuv pool, with what it needs to settle.
-struct Work<T: Task> {
-  task: T,
-  control: Control,
-  settlement: JsThreadOnly<Settlement>,
+/// The JS-thread state of a scheduled call, shared by its async work and whatever can
+/// abort it.
+struct Pending {
+  env: sys::napi_env,
+  /// Valid while `settlement` is present: the work's completion takes that first.
+  work: Cell<sys::napi_async_work>,
+  abort: Option<AbortFlag>,
+  /// `None` once the call has settled.
+  settlement: RefCell<Option<Settlement>>,
 }
 
-/// The JS-thread half of a scheduled task.
+/// How a call settles, and what it holds until then.
 struct Settlement {
   /// Present when a JS function will be called back; a Promise needs none, its
   /// continuations keep their own context.
   scope: Option<Rc<CallScope>>,
-  callback: Option<Rooted>,
+  target: Target,
   progress: Option<Receiver<f64>>,
   signal: Option<Signal>,
 }
 
-impl<T: Task> napi::Task for Work<T> {
-  // Failures travel as values so that `resolve` settles every outcome in one place.
-  type Output = std::result::Result<T::Output, Error>;
-  type JsValue = Settled;
+enum Target {
+  Callback(Rooted),
+  Promise(sys::napi_deferred),
+}
 
-  fn compute(&mut self) -> Result<Self::Output> {
-    Ok(
-      panic::catch(|| {
-        self.control.checkpoint()?;
-        self.task.perform(&self.control)
-      })
-      .unwrap_or_else(|p| Err(p.into())),
-    )
-  }
+/// The task itself, on its way through the libuv pool and back.
+struct Work<T: Task> {
+  task: T,
+  control: Control,
+  outcome: Option<std::result::Result<T::Output, Error>>,
+  pending: JsThreadOnly<Rc<Pending>>,
+}
 
-  fn resolve(&mut self, env: Env, outcome: Self::Output) -> Result<Settled> {
-    let value = outcome.and_then(|output| {
-      let js = panic::catch(|| self.task.complete(&env, output))??;
-      Ok(unsafe { T::JsValue::to_napi_value(env.raw(), js)? })
-    });
-    panic::catch(|| self.settlement.0.settle(&env, value))
-      .unwrap_or_else(|p| Err(rejection(&env, &Error::Panicked(p))))
+/// On a libuv pool thread: touches only the task and its control, never the JS half.
+unsafe extern "C" fn execute<T: Task>(_env: sys::napi_env, data: *mut c_void) {
+  let work = unsafe { &mut *(data as *mut Work<T>) };
+  let (task, control) = (&mut work.task, &work.control);
+  work.outcome = Some(
+    panic::catch(|| {
+      control.checkpoint()?;
+      task.perform(control)
+    })
+    .unwrap_or_else(|p| Err(p.into())),
+  );
+}
+
+/// On the JS thread, once the work has run or was cancelled before it started.
+unsafe extern "C" fn complete<T: Task>(
+  env: sys::napi_env,
+  status: sys::napi_status,
+  data: *mut c_void,
+) {
+  let work = unsafe { Box::from_raw(data as *mut Work<T>) };
+  // Nothing may unwind out of an N-API callback.
+  let _ = panic::catch(|| finish(Env::from_raw(env), status, *work));
+}
+
+fn finish<T: Task>(env: Env, status: sys::napi_status, mut work: Work<T>) {
+  let pending = work.pending.0.clone();
+  // Settled already (aborted): the result is dropped with the work.
+  let settlement = pending.settlement.borrow_mut().take();
+  unsafe { sys::napi_delete_async_work(env.raw(), pending.work.replace(ptr::null_mut())) };
+  let Some(settlement) = settlement else {
+    return;
+  };
+  // Reports still queued go out before the outcome is decided: one may abort.
+  settlement.flush_progress(&env);
+  // An abort raised before this point came first, and wins over a finished result.
+  let aborted = status == sys::Status::napi_cancelled || work.control.checkpoint().is_err();
+  let outcome = match work.outcome.take() {
+    Some(outcome) if !aborted => outcome,
+    _ => Err(Error::Aborted),
+  };
+  let value = outcome.and_then(|output| {
+    let js = panic::catch(|| work.task.complete(&env, output))??;
+    Ok(unsafe { T::JsValue::to_napi_value(env.raw(), js)? })
+  });
+  settlement.settle(&env, value);
+}
+
+impl Pending {
+  fn abort(&self, env: &Env) {
+    if let Some(flag) = &self.abort {
+      flag.raise();
+    }
+    let Some(settlement) = self.settlement.borrow_mut().take() else {
+      return;
+    };
+    // Refused unless no thread has started the work; its completion then still runs.
+    unsafe { sys::napi_cancel_async_work(self.env, self.work.get()) };
+    settlement.settle(env, Err(Error::Aborted));
   }
 }
 
 impl Settlement {
-  fn settle(
-    &mut self,
-    env: &Env,
-    value: std::result::Result<sys::napi_value, Error>,
-  ) -> Result<Settled> {
+  fn flush_progress(&self, env: &Env) {
+    if let Some(progress) = &self.progress {
+      progress.flush(env);
+    }
+  }
+
+  /// Settles the call. Nothing is left to report a failure to: if the JS calls fail
+  /// (the thread's environment is being torn down), the call goes with it.
+  fn settle(self, env: &Env, value: std::result::Result<sys::napi_value, Error>) {
+    let _ = panic::catch(|| self.try_settle(env, value));
+  }
+
+  fn try_settle(self, env: &Env, value: std::result::Result<sys::napi_value, Error>) -> Result<()> {
     // Progress reports still queued go out first: none may follow the settlement.
-    if let Some(progress) = self.progress.take() {
+    if let Some(progress) = &self.progress {
       progress.flush(env);
       progress.close();
     }
-    let signal = self.signal.take();
-    if let Some(signal) = &signal {
+    if let Some(signal) = &self.signal {
       signal.stop_listening(env)?;
     }
-    let value = value.map_err(|failure| {
-      let error = failure.to_js(env)?;
-      if let (Error::Aborted, Some(signal)) = (&failure, &signal) {
-        signal.set_cause(env, error)?;
+    let value = value.map_err(|failure| self.error(env, &failure));
+    match self.target {
+      Target::Promise(deferred) => match value {
+        Ok(value) => check(unsafe { sys::napi_resolve_deferred(env.raw(), deferred, value) }),
+        Err(error) => {
+          // A deferred must be settled even if the error cannot be made.
+          let error = error.or_else(|_| raw::undefined(env))?;
+          check(unsafe { sys::napi_reject_deferred(env.raw(), deferred, error) })
+        }
+      },
+      Target::Callback(ref callback) => {
+        // Node's convention: `(null, value)` on success, `(err)` alone on failure.
+        let ok;
+        let failed;
+        let args: &[sys::napi_value] = match value {
+          Ok(value) => {
+            ok = [raw::null(env)?, value];
+            &ok
+          }
+          Err(error) => {
+            failed = [error?];
+            &failed
+          }
+        };
+        let scope = self
+          .scope
+          .as_ref()
+          .expect("a callback always comes with a captured scope");
+        scope.call(env, callback.get(env)?, args)
       }
-      Ok::<_, napi::Error>(error)
-    });
-    let Some(callback) = self.callback.take() else {
-      return match value {
-        Ok(value) => Ok(Settled(value)),
-        Err(error) => Err(napi::Error::from(unsafe {
-          Unknown::from_napi_value(env.raw(), error?)?
-        })),
-      };
-    };
-    // Node's convention: `(null, value)` on success, `(err)` alone on failure.
-    let ok;
-    let failed;
-    let args: &[sys::napi_value] = match value {
-      Ok(value) => {
-        ok = [raw::null(env)?, value];
-        &ok
-      }
-      Err(error) => {
-        failed = [error?];
-        &failed
-      }
-    };
-    let scope = self
-      .scope
-      .as_ref()
-      .expect("a callback always comes with a captured scope");
-    scope.call(env, callback.get(env)?, args)?;
-    Ok(Settled(raw::undefined(env)?))
+    }
   }
-}
 
-/// The napi-rs error that rejects a Promise with the JS error for `failure`.
-fn rejection(env: &Env, failure: &Error) -> napi::Error {
-  match failure
-    .to_js(env)
-    .and_then(|error| unsafe { Unknown::from_napi_value(env.raw(), error) })
-  {
-    Ok(error) => napi::Error::from(error),
-    Err(e) => e,
+  /// The JS error for `failure`; an abort's `cause` is the signal's reason, if any.
+  fn error(&self, env: &Env, failure: &Error) -> Result<sys::napi_value> {
+    let error = failure.to_js(env)?;
+    if let (Error::Aborted, Some(signal)) = (failure, &self.signal) {
+      signal.set_cause(env, error)?;
+    }
+    Ok(error)
   }
 }
 
@@ -260,13 +417,19 @@ struct Signal {
 }
 
 impl Signal {
-  fn listen(env: &Env, signal: sys::napi_value, flag: AbortFlag) -> Result<Self> {
+  /// Raises `flag` when `signal` fires (at once if it has), and settles the call on
+  /// the next tick, as Node's own APIs never call back from inside `abort()`.
+  fn listen(
+    env: &Env,
+    signal: sys::napi_value,
+    flag: AbortFlag,
+    call: Weak<Pending>,
+  ) -> Result<Self> {
     if !raw::instance_of(env, signal, "AbortSignal")? {
-      let message = "The \"signal\" argument must be an instance of AbortSignal.";
-      let error = raw::type_error(env, "ERR_INVALID_ARG_TYPE", message)?;
-      return Err(napi::Error::from(unsafe {
-        Unknown::from_napi_value(env.raw(), error)?
-      }));
+      return Err(invalid_arg_type(
+        env,
+        "The \"signal\" argument must be an instance of AbortSignal.",
+      ));
     }
     let rooted = Rooted::new(env, signal)?;
     if raw::truthy(env, raw::get(env, signal, "aborted")?)? {
@@ -274,9 +437,19 @@ impl Signal {
       return Ok(Signal { signal: rooted, listener: None });
     }
     let listener = env
-      .create_function_from_closure::<(), (), _>("onAbort", move |_| {
+      .create_function_from_closure::<(), (), _>("onAbort", move |ctx| {
         flag.raise();
-        Ok(())
+        let call = call.clone();
+        let settle =
+          ctx
+            .env
+            .create_function_from_closure::<(), (), _>("settleAborted", move |ctx| {
+              AbortHandle(call.clone()).abort(ctx.env);
+              Ok(())
+            })?;
+        let process = raw::get(ctx.env, raw::global(ctx.env)?, "process")?;
+        let next_tick = raw::get(ctx.env, process, "nextTick")?;
+        check(raw::call(ctx.env, process, next_tick, &[settle.raw()]))
       })?
       .raw();
     let once = raw::object(env)?;
@@ -296,6 +469,10 @@ impl Signal {
       return Ok(());
     };
     let signal = self.signal.get(env)?;
+    // A fired `once` listener is gone already.
+    if raw::truthy(env, raw::get(env, signal, "aborted")?)? {
+      return Ok(());
+    }
     let remove = raw::get(env, signal, "removeEventListener")?;
     let args = [raw::string(env, "abort")?, listener.get(env)?];
     check(raw::call(env, signal, remove, &args))
@@ -305,24 +482,5 @@ impl Signal {
   fn set_cause(&self, env: &Env, error: sys::napi_value) -> Result<()> {
     let signal = self.signal.get(env)?;
     raw::set(env, error, "cause", raw::get(env, signal, "reason")?)
-  }
-}
-
-/// A JS value already made on the JS thread, handed to napi-rs as is.
-struct Settled(sys::napi_value);
-
-impl TypeName for Settled {
-  fn type_name() -> &'static str {
-    "unknown"
-  }
-
-  fn value_type() -> ValueType {
-    ValueType::Unknown
-  }
-}
-
-impl ToNapiValue for Settled {
-  unsafe fn to_napi_value(_env: sys::napi_env, value: Self) -> Result<sys::napi_value> {
-    Ok(value.0)
   }
 }

@@ -46,7 +46,7 @@ pub fn sum_to(
   signal: Option<Object>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> napi::Result<Scheduled<SumTo>> {
+) -> napi::Result<Scheduled> {
   let options = CallOptions { callback, on_progress, signal, ..Default::default() };
   schedule(&env, SumTo(n), options)
 }
