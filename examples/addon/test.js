@@ -93,23 +93,42 @@ test('a signal that is not an AbortSignal is refused with ERR_INVALID_ARG_TYPE',
   assert.throws(() => sumTo(10, {}), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' })
 })
 
-test('async_hooks sees each call with a callback as an example.SumTo resource triggered by its caller', async () => {
-  const seen = []
+test('async_hooks sees each call as one example.SumTo resource triggered by its caller, the callback inside it', async () => {
+  const seen = new Map()
   const hook = createHook({
     init(asyncId, type, triggerAsyncId) {
-      if (type === 'example.SumTo') seen.push({ asyncId, triggerAsyncId })
+      if (type === 'example.SumTo') seen.set(asyncId, { triggerAsyncId, destroyed: false })
+    },
+    destroy(asyncId) {
+      if (seen.has(asyncId)) seen.get(asyncId).destroyed = true
     },
   }).enable()
   const { done, cb } = callback()
-  let caller
-  setImmediate(() => {
-    caller = executionAsyncId()
-    sumTo(10, undefined, undefined, cb)
+  let callbackIn
+  const callers = await new Promise((resolve) => {
+    setImmediate(() => {
+      const first = executionAsyncId()
+      sumTo(10, undefined, undefined, (...args) => {
+        callbackIn = executionAsyncId()
+        cb(...args)
+      })
+      resolve([first])
+    })
   })
   await done
+  await new Promise((resolve) => {
+    setImmediate(() => {
+      callers.push(executionAsyncId())
+      sumTo(10).then(resolve)
+    })
+  })
+  await new Promise((resolve) => setImmediate(resolve))
   hook.disable()
-  assert.equal(seen.length, 1)
-  assert.equal(seen[0].triggerAsyncId, caller)
+  const resources = [...seen]
+  assert.equal(resources.length, 2, 'one per call, in either form')
+  assert.deepEqual(resources.map(([, r]) => r.triggerAsyncId), callers)
+  assert.equal(callbackIn, resources[0][0], 'the callback runs inside its resource')
+  assert.ok(resources.every(([, r]) => r.destroyed), 'both destroyed once settled')
 })
 
 test('Ticker calls back from its Rust thread in the context of each tick(), not of its creation', async () => {

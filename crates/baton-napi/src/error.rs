@@ -3,13 +3,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::ptr;
 
 use napi::bindgen_prelude::{FromNapiValue, Unknown};
 use napi::{sys, Env, Result};
 
 use crate::panic::Panic;
-use crate::raw::{self, check, set, string};
+use crate::raw::{self, set, string, ErrorClass};
 
 /// The `code` of every error this crate makes, one catalog: baton's own and the Node
 /// codes it uses. A napi-rs status name (`GenericFailure`, `InvalidArg`) is never one.
@@ -84,10 +83,22 @@ impl Error {
   /// Builds the JS `Error` for this failure. Must run on the JS thread.
   pub(crate) fn to_js(&self, env: &Env) -> Result<sys::napi_value> {
     match self {
-      Error::Failed { message, code } => create_error(env, code.as_deref(), message),
-      Error::Panicked(_) => create_error(env, Some(Code::Panic.as_str()), &self.to_string()),
+      Error::Failed { message, code } => {
+        raw::error(env, ErrorClass::Error, code.as_deref(), message)
+      }
+      Error::Panicked(_) => raw::error(
+        env,
+        ErrorClass::Error,
+        Some(Code::Panic.as_str()),
+        &self.to_string(),
+      ),
       Error::Aborted => {
-        let error = create_error(env, Some(Code::Abort.as_str()), "The operation was aborted")?;
+        let error = raw::error(
+          env,
+          ErrorClass::Error,
+          Some(Code::Abort.as_str()),
+          "The operation was aborted",
+        )?;
         set(env, error, "name", string(env, "AbortError")?)?;
         Ok(error)
       }
@@ -131,26 +142,6 @@ impl From<Aborted> for Error {
   }
 }
 
-/// `new Error(message)`, with `error.code = code` when given.
-pub(crate) fn create_error(
-  env: &Env,
-  code: Option<&str>,
-  message: &str,
-) -> Result<sys::napi_value> {
-  let code = code.map(|code| string(env, code)).transpose()?;
-  let message = string(env, message)?;
-  let mut error = ptr::null_mut();
-  check(unsafe {
-    sys::napi_create_error(
-      env.raw(),
-      code.unwrap_or(ptr::null_mut()),
-      message,
-      &mut error,
-    )
-  })?;
-  Ok(error)
-}
-
 /// A `RangeError` with code `ERR_OUT_OF_RANGE`, for a `#[napi]` function to return:
 /// napi-rs throws it as is (its own errors would carry a status name as their code).
 ///
@@ -170,7 +161,12 @@ pub(crate) fn create_error(
 pub fn out_of_range(env: &Env, message: &str) -> napi::Error {
   throwable(
     env,
-    raw::range_error(env, Code::OutOfRange.as_str(), message),
+    raw::error(
+      env,
+      ErrorClass::RangeError,
+      Some(Code::OutOfRange.as_str()),
+      message,
+    ),
   )
 }
 
@@ -179,7 +175,12 @@ pub fn out_of_range(env: &Env, message: &str) -> napi::Error {
 pub fn invalid_arg_type(env: &Env, message: &str) -> napi::Error {
   throwable(
     env,
-    raw::type_error(env, Code::InvalidArgType.as_str(), message),
+    raw::error(
+      env,
+      ErrorClass::TypeError,
+      Some(Code::InvalidArgType.as_str()),
+      message,
+    ),
   )
 }
 

@@ -138,20 +138,36 @@ pub(crate) fn instance_of(env: &Env, value: sys::napi_value, class: &str) -> Res
   Ok(result)
 }
 
-/// `new TypeError(message)` with `error.code = code`.
-pub(crate) fn type_error(env: &Env, code: &str, message: &str) -> Result<sys::napi_value> {
-  let code = string(env, code)?;
-  let message = string(env, message)?;
-  let mut error = ptr::null_mut();
-  check(unsafe { sys::napi_create_type_error(env.raw(), code, message, &mut error) })?;
-  Ok(error)
+/// The class of a JS error made here.
+pub(crate) enum ErrorClass {
+  Error,
+  TypeError,
+  RangeError,
 }
 
-/// `new RangeError(message)` with `error.code = code`.
-pub(crate) fn range_error(env: &Env, code: &str, message: &str) -> Result<sys::napi_value> {
-  let code = string(env, code)?;
+/// `new Error(message)` (or `TypeError`, `RangeError`), with `error.code = code` when
+/// given.
+pub(crate) fn error(
+  env: &Env,
+  class: ErrorClass,
+  code: Option<&str>,
+  message: &str,
+) -> Result<sys::napi_value> {
+  let code = code.map(|code| string(env, code)).transpose()?;
   let message = string(env, message)?;
+  let create = match class {
+    ErrorClass::Error => sys::napi_create_error,
+    ErrorClass::TypeError => sys::napi_create_type_error,
+    ErrorClass::RangeError => sys::napi_create_range_error,
+  };
   let mut error = ptr::null_mut();
-  check(unsafe { sys::napi_create_range_error(env.raw(), code, message, &mut error) })?;
+  check(unsafe {
+    create(
+      env.raw(),
+      code.unwrap_or(ptr::null_mut()),
+      message,
+      &mut error,
+    )
+  })?;
   Ok(error)
 }

@@ -40,6 +40,10 @@ pub struct CallOptions<'a> {
   pub abort: Option<AbortFlag>,
 }
 
+/// The `async_hooks` type of the N-API async work of a call whose resource of the
+/// author's type is its captured scope.
+const WORK_TYPE: &str = "baton_napi.Work";
+
 /// A scheduled call, as a `#[napi]` function returns it: a Promise for JavaScript, or
 /// `undefined` when the call passed a callback.
 pub struct Scheduled {
@@ -60,9 +64,11 @@ pub struct AbortHandle(Weak<Pending>);
 ///   async context (also on Node 24/26, where napi-rs's own completion has none). A
 ///   callback that throws raises an uncaught exception in that same context.
 /// - Without it, the call returns a Promise; its continuations keep their own context.
-/// - `async_hooks` sees a resource of type [`Task::RESOURCE_TYPE`], triggered by the
-///   caller, whenever there is a JS function to call back (the callback or
-///   `onProgress`); the callbacks run inside it, and it is destroyed after the last.
+/// - `async_hooks` sees one resource of type [`Task::RESOURCE_TYPE`] per call,
+///   triggered by the caller and destroyed once the call has settled. With a JS
+///   function to call back (the callback or `onProgress`), it is the caller's captured
+///   context, and the callbacks run inside it (the N-API async work beside it is then
+///   of type `baton_napi.Work`); without one, it is the async work itself.
 ///
 /// ```no_run
 /// use baton_napi::{schedule, CallOptions, Control, Error, Scheduled, Task};
@@ -120,6 +126,7 @@ pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Sch
     }
     _ => (None, None),
   };
+  let has_scope = scope.is_some();
   let (target, returned) = match options.callback {
     Some(callback) => (
       Target::Callback(Rooted::new(env, callback.raw())?),
@@ -154,7 +161,14 @@ pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Sch
     outcome: None,
     pending: JsThreadOnly(pending.clone()),
   }));
-  let queued = raw::string(env, T::RESOURCE_TYPE).and_then(|name| {
+  // One resource of the author's type per call: the captured scope when there is one
+  // (the callbacks run inside it), else the work itself.
+  let work_type = if has_scope {
+    WORK_TYPE
+  } else {
+    T::RESOURCE_TYPE
+  };
+  let queued = raw::string(env, work_type).and_then(|name| {
     let mut handle = ptr::null_mut();
     check(unsafe {
       sys::napi_create_async_work(
