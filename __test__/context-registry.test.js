@@ -104,3 +104,38 @@ test.serial('storages, resources and stores are garbage-collected once unreachab
   await collectGarbage()
   t.deepEqual(refs.map((ref) => ref.deref()), [undefined, undefined, undefined])
 })
+
+test.serial('a worker thread that ends, by exiting or terminated, leaves nothing in the registry', async (t) => {
+  const { Worker } = require('node:worker_threads')
+  const { join } = require('node:path')
+  // Each worker loads baton, makes resources (half never destroyed, as requireManualDestroy
+  // allows) and native tasks, reports, then waits to be told how to end.
+  const source = `
+    const { parentPort } = require('node:worker_threads')
+    const { AsyncResource, fibonacci } = require(${JSON.stringify(join(__dirname, '..', 'index.js'))})
+    const kept = []
+    for (let i = 0; i < 100; i++) {
+      kept.push(new AsyncResource('registry.Worker', { requireManualDestroy: i % 2 === 0 }))
+    }
+    const controller = new AbortController()
+    const tasks = [fibonacci(2_000_000), fibonacci(1_000, { signal: controller.signal }), new Promise((r) => fibonacci(3_000_000, r))]
+    setImmediate(() => parentPort.postMessage('ready'))
+    parentPort.once('message', (how) => {
+      if (how === 'exit') Promise.all(tasks).then(() => process.exit(0))
+    })
+  `
+  const workers = Array.from({ length: 20 }, () => new Worker(source, { eval: true }))
+  await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('message', resolve))))
+  t.is(ours('registry.Worker').length, 2000, 'listed while their threads live')
+  t.true(ours('baton.fibonacci').length > 0, 'tasks listed while their threads live')
+  await Promise.all(
+    workers.map((worker, i) => {
+      const exited = new Promise((resolve) => worker.once('exit', resolve))
+      if (i % 2) worker.terminate()
+      else worker.postMessage('exit')
+      return exited
+    }),
+  )
+  t.deepEqual(ours('registry.Worker'), [])
+  t.deepEqual(ours('baton.fibonacci'), [])
+})

@@ -215,3 +215,38 @@ test('native tasks aborted at random moments each settle once, with their value 
     }
   }
 })
+
+test.serial('aborted calls leave nothing behind: every async resource is destroyed, no task is listed', async (t) => {
+  const { createHook } = require('node:async_hooks')
+  const { resources } = require('..')
+  const alive = new Set()
+  const hook = createHook({
+    init(asyncId, type) {
+      if (type.startsWith('baton.')) alive.add(asyncId)
+    },
+    destroy(asyncId) {
+      alive.delete(asyncId)
+    },
+  }).enable()
+  try {
+    const records = []
+    for (const form of ['promise', 'callback']) {
+      for (const moment of ['right after', 'during progress']) {
+        for (let i = 0; i < 20; i++) {
+          const controller = new AbortController()
+          const onProgress = moment === 'during progress' ? () => controller.abort() : undefined
+          records.push(track(form, 3_000_000, { signal: controller.signal, onProgress }))
+          if (moment === 'right after') controller.abort()
+        }
+      }
+    }
+    t.true(alive.size > 0)
+    // Bounded: the aborted work stops at its next checkpoint, well within seconds.
+    for (let turn = 0; turn < 1000 && (alive.size > 0 || records.some((r) => r.calls === 0)); turn++) await sleep(5)
+    t.true(records.every((record) => record.calls === 1 && record.outcome.error?.name === 'AbortError'))
+    t.is(alive.size, 0, `${alive.size} async resources never destroyed`)
+    t.deepEqual(resources().filter((entry) => entry.kind === 'task'), [])
+  } finally {
+    hook.disable()
+  }
+})

@@ -10,34 +10,13 @@ mod plain;
 mod seventeen;
 mod testing;
 
-use baton_napi::{CallOptions, Control, Error, Scheduled, Task};
+use baton_napi::{CallOptions, Scheduled, Task};
 use napi::bindgen_prelude::Function;
 use napi::Env;
 
 use crate::shared::registry::TaskEntry;
 
 pub use abort::AbortFlag;
-
-/// A task listed in baton's registry (`resources()`) from scheduling until it is
-/// dropped, on its JS thread, once settled.
-pub struct Listed<T> {
-  task: T,
-  _entry: TaskEntry,
-}
-
-impl<T: Task> Task for Listed<T> {
-  const RESOURCE_TYPE: &'static str = T::RESOURCE_TYPE;
-  type Output = T::Output;
-  type JsValue = T::JsValue;
-
-  fn perform(&mut self, control: &Control) -> Result<T::Output, Error> {
-    self.task.perform(control)
-  }
-
-  fn complete(&mut self, env: &Env, output: T::Output) -> napi::Result<T::JsValue> {
-    self.task.complete(env, output)
-  }
-}
 
 /// Schedules `task` with the trailing arguments every baton task function takes:
 /// `(abortFlag, onProgress, callback)`, each optional (see `lib/tasks/schedule.js`).
@@ -49,14 +28,16 @@ pub fn schedule<T: Task>(
   on_progress: Option<Function>,
   callback: Option<Function>,
 ) -> napi::Result<Scheduled> {
-  let listed = Listed { task, _entry: TaskEntry::add(T::RESOURCE_TYPE) };
+  // Listed in the registry until the call settles.
+  let entry = TaskEntry::add(T::RESOURCE_TYPE);
   let options = CallOptions {
     callback,
     on_progress,
     abort: abort.map(AbortFlag::shared),
+    on_settled: Some(Box::new(move || drop(entry))),
     ..Default::default()
   };
-  let scheduled = baton_napi::schedule(env, listed, options)?;
+  let scheduled = baton_napi::schedule(env, task, options)?;
   if let Some(flag) = abort {
     flag.attach(scheduled.abort_handle());
   }

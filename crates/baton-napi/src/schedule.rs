@@ -38,6 +38,10 @@ pub struct CallOptions<'a> {
   pub signal: Option<Object<'a>>,
   /// A flag of your own (raised by a `cancel()` method, say), polled like the signal.
   pub abort: Option<AbortFlag>,
+  /// Called on the JS thread once the call has settled, however (also at once on an
+  /// abort, while a running `perform` may still be ending): for bookkeeping of your
+  /// own, such as a list of calls in flight.
+  pub on_settled: Option<Box<dyn FnOnce()>>,
 }
 
 /// The `async_hooks` type of the N-API async work of a call whose resource of the
@@ -147,6 +151,7 @@ pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Sch
       target,
       progress: progress_rx,
       signal: None,
+      on_settled: options.on_settled,
     })),
   });
   if let (Some(signal), Some(flag)) = (options.signal, &abort) {
@@ -282,6 +287,7 @@ struct Settlement {
   target: Target,
   progress: Option<Receiver<f64>>,
   signal: Option<Signal>,
+  on_settled: Option<Box<dyn FnOnce()>>,
 }
 
 enum Target {
@@ -367,8 +373,12 @@ impl Settlement {
 
   /// Settles the call. Nothing is left to report a failure to: if the JS calls fail
   /// (the thread's environment is being torn down), the call goes with it.
-  fn settle(self, env: &Env, value: std::result::Result<sys::napi_value, Error>) {
+  fn settle(mut self, env: &Env, value: std::result::Result<sys::napi_value, Error>) {
+    let on_settled = self.on_settled.take();
     let _ = panic::catch(|| self.try_settle(env, value));
+    if let Some(on_settled) = on_settled {
+      let _ = panic::catch(on_settled);
+    }
   }
 
   fn try_settle(self, env: &Env, value: std::result::Result<sys::napi_value, Error>) -> Result<()> {
