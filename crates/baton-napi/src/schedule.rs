@@ -108,6 +108,13 @@ pub struct AbortHandle(Weak<Pending>);
 /// }
 /// ```
 pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Scheduled> {
+  // Refused before anything is made: a refused call leaves no trace.
+  if let Some(signal) = &options.signal {
+    if !raw::instance_of(env, signal.raw(), "AbortSignal")? {
+      let message = "The \"signal\" argument must be an instance of AbortSignal.";
+      return Err(invalid_arg_type(env, message));
+    }
+  }
   let abort = match (&options.abort, &options.signal) {
     (Some(flag), _) => Some(flag.clone()),
     (None, Some(_)) => Some(AbortFlag::new()),
@@ -343,9 +350,13 @@ fn finish<T: Task>(env: Env, status: sys::napi_status, mut work: Work<T>) {
     Some(outcome) if !aborted => outcome,
     _ => Err(Error::Aborted),
   };
+  // The conversion is the author's code too (a `ToNapiValue` of their own).
   let value = outcome.and_then(|output| {
-    let js = panic::catch(|| work.task.complete(&env, output))??;
-    Ok(unsafe { T::JsValue::to_napi_value(env.raw(), js)? })
+    let converted = panic::catch(|| {
+      let js = work.task.complete(&env, output)?;
+      unsafe { T::JsValue::to_napi_value(env.raw(), js) }
+    })?;
+    Ok(converted?)
   });
   settlement.settle(&env, value);
 }
@@ -449,12 +460,6 @@ impl Signal {
     flag: AbortFlag,
     call: Weak<Pending>,
   ) -> Result<Self> {
-    if !raw::instance_of(env, signal, "AbortSignal")? {
-      return Err(invalid_arg_type(
-        env,
-        "The \"signal\" argument must be an instance of AbortSignal.",
-      ));
-    }
     let rooted = Rooted::new(env, signal)?;
     if raw::truthy(env, raw::get(env, signal, "aborted")?)? {
       flag.raise();
