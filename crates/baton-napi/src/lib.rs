@@ -70,7 +70,7 @@ pub use panic::Panic;
 pub use schedule::{schedule, AbortHandle, CallOptions, Scheduled};
 pub use task::{AbortFlag, Control, Task};
 
-/// The README's examples, compiled as doc tests so that the migration notes stay true.
-#[doc = include_str!("../README.md")]
+// The README's examples, compiled as doc tests so that the migration notes stay true.
 #[cfg(doctest)]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
