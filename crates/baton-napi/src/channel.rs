@@ -28,7 +28,7 @@
 //! ```no_run
 //! use napi::{Env, Result};
 //!
-//! fn start(env: &Env) -> Result<()> {
+//! fn start(env: &Env) -> Result<baton_napi::channel::Receiver<String>> {
 //!   let (sender, receiver) = baton_napi::channel::open(env, "example.lines", |_env, line: String| {
 //!     println!("{line}");
 //!     Ok(())
@@ -36,9 +36,8 @@
 //!   std::thread::spawn(move || {
 //!     sender.send("from a Rust thread".to_owned());
 //!   });
-//!   // Delivery stops when the receiver is dropped: keep it (in a `#[napi]` class, say).
-//!   std::mem::forget(receiver);
-//!   Ok(())
+//!   // Delivery goes on while the receiver is kept (in a `#[napi]` class, say).
+//!   Ok(receiver)
 //! }
 //! ```
 
