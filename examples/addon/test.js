@@ -89,6 +89,27 @@ test('an already aborted signal fails the call, in callback form in the caller\'
   assert.equal(store, 'aborted')
 })
 
+test('an abort settles the call without waiting for a libuv thread', { timeout: 20_000 }, async () => {
+  // Every libuv thread (4 by default) is busy with a task that only an abort ends.
+  const busy = new AbortController()
+  const settled = []
+  const running = Array.from({ length: 4 }, (_, i) =>
+    sumTo(4_000_000_000, busy.signal).catch((error) => {
+      settled.push(i)
+      return error
+    }),
+  )
+  const early = await sumTo(10, AbortSignal.abort()).catch((error) => error)
+  assert.equal(early.code, 'ABORT_ERR')
+  const queued = new AbortController()
+  const later = sumTo(10, queued.signal).catch((error) => error)
+  queued.abort()
+  assert.equal((await later).code, 'ABORT_ERR')
+  assert.deepEqual(settled, [], 'the busy tasks were still running')
+  busy.abort()
+  for (const error of await Promise.all(running)) assert.equal(error.code, 'ABORT_ERR')
+})
+
 test('a signal that is not an AbortSignal is refused with ERR_INVALID_ARG_TYPE', () => {
   assert.throws(() => sumTo(10, {}), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' })
 })

@@ -444,6 +444,17 @@ impl Settlement {
   }
 }
 
+/// Settles `call` as aborted on the next tick (unless it has settled by then).
+fn abort_next_tick(env: &Env, call: Weak<Pending>) -> Result<()> {
+  let settle = env.create_function_from_closure::<(), (), _>("settleAborted", move |ctx| {
+    AbortHandle(call.clone()).abort(ctx.env);
+    Ok(())
+  })?;
+  let process = raw::get(env, raw::global(env)?, "process")?;
+  let next_tick = raw::get(env, process, "nextTick")?;
+  check(raw::call(env, process, next_tick, &[settle.raw()]))
+}
+
 /// A caller's `AbortSignal`, listened to until the call settles.
 struct Signal {
   signal: Rooted,
@@ -453,7 +464,8 @@ struct Signal {
 
 impl Signal {
   /// Raises `flag` when `signal` fires (at once if it has), and settles the call on
-  /// the next tick, as Node's own APIs never call back from inside `abort()`.
+  /// the next tick, as Node's own APIs never call back from inside `abort()`; an
+  /// already aborted signal does not wait for a libuv thread either.
   fn listen(
     env: &Env,
     signal: sys::napi_value,
@@ -463,22 +475,13 @@ impl Signal {
     let rooted = Rooted::new(env, signal)?;
     if raw::truthy(env, raw::get(env, signal, "aborted")?)? {
       flag.raise();
+      abort_next_tick(env, call)?;
       return Ok(Signal { signal: rooted, listener: None });
     }
     let listener = env
       .create_function_from_closure::<(), (), _>("onAbort", move |ctx| {
         flag.raise();
-        let call = call.clone();
-        let settle =
-          ctx
-            .env
-            .create_function_from_closure::<(), (), _>("settleAborted", move |ctx| {
-              AbortHandle(call.clone()).abort(ctx.env);
-              Ok(())
-            })?;
-        let process = raw::get(ctx.env, raw::global(ctx.env)?, "process")?;
-        let next_tick = raw::get(ctx.env, process, "nextTick")?;
-        check(raw::call(ctx.env, process, next_tick, &[settle.raw()]))
+        abort_next_tick(ctx.env, call.clone())
       })?
       .raw();
     let once = raw::object(env)?;
