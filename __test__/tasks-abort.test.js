@@ -80,9 +80,9 @@ for (const form of ['promise', 'callback']) {
     })
     const record = await aborted
     t.true(await settledBeforeNextTurn(() => record.calls > 0), 'settled before the next turn of the event loop')
-    // Generous: the point is "at once, not when the product is done".
+    // Generous for a loaded machine: the point is "at once, not when the product is done".
     const latency = performance.now() - abortedAt
-    t.true(latency < 500, `settled ${latency.toFixed(1)} ms after abort()`)
+    t.true(latency < 1000, `settled ${latency.toFixed(1)} ms after abort()`)
     await sleep(20)
     assertAborted(t, record, reason, store, form)
     t.is(lateReports, 0)
