@@ -76,7 +76,13 @@ test('an AbortSignal stops the task with an AbortError whose cause is the reason
   )
   assert.equal(error.name, 'AbortError')
   assert.equal(error.code, 'ABORT_ERR')
-  assert.equal(error.cause, reason)
+  // As `new Error(message, { cause })` makes it, and Node's own AbortError.
+  assert.deepEqual(Object.getOwnPropertyDescriptor(error, 'cause'), {
+    value: reason,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  })
 })
 
 test('an already aborted signal fails the call, in callback form in the caller\'s context', async () => {

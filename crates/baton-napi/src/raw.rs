@@ -67,6 +67,27 @@ pub(crate) fn set(
   check(unsafe { sys::napi_set_property(env.raw(), object, key, value) })
 }
 
+/// Defines `object[key] = value` as a writable, configurable, non-enumerable own
+/// property, as `new Error(message, { cause })` installs `cause`.
+pub(crate) fn define_hidden(
+  env: &Env,
+  object: sys::napi_value,
+  key: &str,
+  value: sys::napi_value,
+) -> Result<()> {
+  let property = sys::napi_property_descriptor {
+    utf8name: ptr::null(),
+    name: string(env, key)?,
+    method: None,
+    getter: None,
+    setter: None,
+    value,
+    attributes: sys::PropertyAttributes::writable | sys::PropertyAttributes::configurable,
+    data: ptr::null_mut(),
+  };
+  check(unsafe { sys::napi_define_properties(env.raw(), object, 1, &property) })
+}
+
 /// `func.call(this, ...args)`; the status tells a thrown exception apart.
 pub(crate) fn call(
   env: &Env,

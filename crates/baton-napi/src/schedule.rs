@@ -513,6 +513,6 @@ impl Signal {
   /// `error.cause = signal.reason`, as Node's own aborted operations do.
   fn set_cause(&self, env: &Env, error: sys::napi_value) -> Result<()> {
     let signal = self.signal.get(env)?;
-    raw::set(env, error, "cause", raw::get(env, signal, "reason")?)
+    raw::define_hidden(env, error, "cause", raw::get(env, signal, "reason")?)
   }
 }
