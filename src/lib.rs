@@ -1,10 +1,12 @@
 //! baton: async context that survives every handoff between JavaScript and Rust.
 //!
-//! - `shared`: what every capability uses: capturing a call's async context and
-//!   restoring it around callbacks, delivery from Rust threads to the JS thread, and
-//!   keeping panics on the Rust side of the N-API boundary.
-//! - `tasks`: background work on the libuv pool whose completion runs in the caller's
-//!   async context.
+//! Built on the `baton-napi` crate (crates/baton-napi), which captures a call's async
+//! context and restores it around callbacks, delivers from Rust threads to the JS
+//! thread, and keeps panics on the Rust side of the N-API boundary; this addon uses
+//! only its public API, as any napi-rs addon would.
+//!
+//! - `shared`: the registry of live resources and tasks.
+//! - `tasks`: baton's background tasks, one small file each.
 //! - `pool`: the worker pool's dispatch core, shared with its worker threads.
 
 // `#[napi]` registration is compiled out of unit tests, which leaves exports unused there.

@@ -6,9 +6,8 @@
 
 const binding = require('../shared/binding')
 
-const ADD = 1
-const REMOVE = 2
-const OP_SIZE = 4
+const { Add: ADD, Remove: REMOVE } = binding.RegistryOp
+const OP_SIZE = binding.REGISTRY_OP_STRIDE
 const BATCH = 1024
 
 // Registers this thread's env cleanup hook, which takes its entries out of the registry

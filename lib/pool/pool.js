@@ -24,7 +24,7 @@ const {
 const { EventEmitterAsyncResource } = require('../context/resource')
 const carried = require('../context/carried')
 const { normalize } = require('./options')
-const { CONFIG } = require('./protocol')
+const { CONFIG, SETTLED_STRIDE } = require('./protocol')
 const { PoolStats } = require('./stats')
 const { PoolTask, rethrow } = require('./task')
 const transport = require('./transport')
@@ -106,7 +106,7 @@ class WorkerPool extends EventEmitterAsyncResource {
       return entry.refuse(error)
     }
     const id = this.#core.submit(payload)
-    if (id === 0) {
+    if (id === null) {
       // More demand than the workers take: with maxQueue 0 nothing ever waits, so this is
       // the only moment to start one for the tasks to come.
       if (this.#starting === 0 && this.#mayStartWorker(this.#options.maxThreads)) this.#startWorker()
@@ -168,11 +168,11 @@ class WorkerPool extends EventEmitterAsyncResource {
     if (entry === undefined) return
     const where = this.#core.abort(id)
     this.#fail(id, entry, abortError(entry.signal.reason, TASK_ABORTED))
-    if (where <= 0 || this.#options.abortGracePeriod === Infinity) return
+    if (where.type !== 'Started' || this.#options.abortGracePeriod === Infinity) return
     // Running: its handler's signal fires now; a handler that ignores it loses its worker.
     const timer = setTimeout(() => {
-      const info = this.#workerInfos.get(where)
-      if (info === undefined || this.#core.runningOn(id) !== where) return
+      const info = this.#workerInfos.get(where.worker)
+      if (info === undefined || this.#core.startedOn(id) !== where.worker) return
       info.terminate('abort')
     }, this.#options.abortGracePeriod)
     timer.unref()
@@ -244,7 +244,7 @@ class WorkerPool extends EventEmitterAsyncResource {
 
   /** The native core's batches: `taskId, payload, waitNs, runNs` quadruples. */
   #onSettled(batch) {
-    for (let i = 0; i < batch.length; i += 4) {
+    for (let i = 0; i < batch.length; i += SETTLED_STRIDE) {
       const id = batch[i]
       const entry = this.#tasks.get(id)
       // Aborted while it ran, or ended with its worker: settled already.

@@ -10,7 +10,7 @@ const READY = 'baton.ready'
 const EXITED_LOADING = 'baton.exited-loading'
 /** What a worker posts instead if it ends because its loop ran dry while the task module was still evaluating. */
 const UNSETTLED_LOADING = 'baton.unsettled-loading'
-/** Message kinds in the batches the native core hands a worker (src/pool/worker_thread.rs). */
-const RUN = 1
+/** The layout of the batches the native core hands over (src/pool/mod.rs). */
+const { MESSAGE_STRIDE, MessageKind, SETTLED_STRIDE } = require('../shared/binding')
 
-module.exports = { CONFIG, EXITED_LOADING, READY, RUN, UNSETTLED_LOADING }
+module.exports = { CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, SETTLED_STRIDE, UNSETTLED_LOADING }

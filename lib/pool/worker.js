@@ -9,7 +9,7 @@ const binding = require('../shared/binding')
 const carried = require('../context/carried')
 const { TASK_ABORTED, taskNotFound } = require('../shared/errors')
 const { ownProperty } = require('../shared/validators')
-const { CONFIG, EXITED_LOADING, READY, RUN, UNSETTLED_LOADING } = require('./protocol')
+const { CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, UNSETTLED_LOADING } = require('./protocol')
 const transport = require('./transport')
 
 const { pool, worker, filename, name: defaultName } = getEnvironmentData(CONFIG)
@@ -60,9 +60,9 @@ function finishLater(id, outcome) {
 function onMessages(batch) {
   while (batch !== undefined) {
     let next
-    for (let i = 0; i < batch.length; i += 3) {
+    for (let i = 0; i < batch.length; i += MESSAGE_STRIDE) {
       const id = batch[i + 1]
-      if (batch[i] !== RUN) {
+      if (batch[i] !== MessageKind.Run) {
         // The reason a handler sees is what Node's own AbortController gives, with piscina's message.
         controllers.get(id)?.abort(new DOMException(TASK_ABORTED, 'AbortError'))
         continue

@@ -45,7 +45,7 @@ function withSeparators(value) {
 
 /**
  * The codes baton's errors carry, besides Node's argument codes above: the one catalog
- * on the JS side (src/shared/error.rs is the Rust one, for the errors Rust makes).
+ * on the JS side (crates/baton-napi/src/error.rs is the Rust one, for the errors Rust makes).
  */
 const codes = Object.freeze({
   ABORT: 'ABORT_ERR',

@@ -2,7 +2,7 @@
 
 // The JS half of every background task: the callback or Promise form, and
 // `AbortSignal` support. The native half captures the caller's async context and
-// settles the call inside it (src/tasks/schedule.rs).
+// settles the call inside it (crates/baton-napi/src/schedule.rs).
 
 const binding = require('../shared/binding')
 const { abortError, codes } = require('../shared/errors')

@@ -1,4 +1,4 @@
-//! The pool's bookkeeping, free of N-API so that it can be tested on its own: the
+//! The pool's bookkeeping, free of N-API calls so that it can be tested on its own: the
 //! queue of tasks waiting for a worker, which worker runs what, and each worker's
 //! inbox of messages not yet taken. The caller holds it behind one lock and does the
 //! waking (see `super::Pool`).
@@ -6,6 +6,8 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
+
+use napi_derive::napi;
 
 pub type TaskId = u64;
 pub type WorkerId = u32;
@@ -23,7 +25,8 @@ pub enum Message {
   Abort(TaskId),
 }
 
-struct Running {
+/// A task given to a worker: in its inbox (not started yet) or taken (started).
+struct Assigned {
   job: Job,
   /// Set when the worker takes the task from its inbox.
   started: Option<Instant>,
@@ -33,27 +36,28 @@ struct Running {
 struct Worker {
   capacity: usize,
   /// False until the worker has loaded its module and attached.
-  ready: bool,
+  attached: bool,
   inbox: Vec<Message>,
-  /// Assigned tasks: in the inbox (not started) or taken (started).
-  running: HashMap<TaskId, Running>,
+  /// The tasks given to this worker, started or not.
+  assigned: HashMap<TaskId, Assigned>,
 }
 
 impl Worker {
   fn has_room(&self) -> bool {
-    self.ready && self.running.len() < self.capacity
+    self.attached && self.assigned.len() < self.capacity
   }
 }
 
-/// Where `abort` found a task.
+/// Where `abort` found a task; JS gets `{ type: 'Unknown' | 'Dequeued' | 'Started' }`.
+#[napi(discriminant = "type")]
 #[derive(Debug, PartialEq, Eq)]
 pub enum Abort {
   /// Settled already, or never submitted.
   Unknown,
-  /// It was waiting in the queue and has left it.
+  /// It had not started (queued, or still in a worker's inbox) and never will.
   Dequeued,
-  /// A worker has it; an `Abort` message is in that worker's inbox.
-  Running(WorkerId),
+  /// `worker` has started it; an `Abort` message is in that worker's inbox.
+  Started { worker: WorkerId },
 }
 
 /// How long a finished task waited for a worker and ran on it.
@@ -88,27 +92,27 @@ impl Dispatch {
     self.queue.len()
   }
 
-  /// A slot for a worker about to start; it gets tasks once `ready`.
+  /// A slot for a worker about to start; it gets tasks once attached.
   pub fn add_worker(&mut self, capacity: usize) -> WorkerId {
     let id = self.next_worker;
     self.next_worker += 1;
     let worker = Worker {
       capacity: capacity.max(1),
-      ready: false,
+      attached: false,
       inbox: Vec::new(),
-      running: HashMap::new(),
+      assigned: HashMap::new(),
     };
     self.workers.insert(id, worker);
     id
   }
 
-  /// The worker has attached: it takes queued tasks from now on. False if it is unknown
-  /// (it was removed while starting).
-  pub fn ready(&mut self, worker: WorkerId) -> bool {
+  /// Attaches the worker, which has loaded its module: it takes queued tasks from now
+  /// on. False if it is unknown (it was removed while starting).
+  pub fn attach(&mut self, worker: WorkerId) -> bool {
     let Some(w) = self.workers.get_mut(&worker) else {
       return false;
     };
-    w.ready = true;
+    w.attached = true;
     self.fill(worker);
     true
   }
@@ -124,7 +128,7 @@ impl Dispatch {
       .workers
       .iter()
       .filter(|(_, w)| w.has_room())
-      .min_by_key(|(id, w)| (w.running.len(), **id))
+      .min_by_key(|(id, w)| (w.assigned.len(), **id))
       .map(|(id, _)| *id);
     match target {
       Some(worker) => self.assign(worker, job),
@@ -146,8 +150,8 @@ impl Dispatch {
       w,
       Message::Run(job.id, job.payload.clone()),
     );
-    w.running
-      .insert(job.id, Running { job, started: None, aborted: false });
+    w.assigned
+      .insert(job.id, Assigned { job, started: None, aborted: false });
   }
 
   /// Gives `worker` queued tasks while it has room.
@@ -189,22 +193,22 @@ impl Dispatch {
   }
 
   /// `worker` finished `task`; it gets the next queued task if any. `None` if the task
-  /// was not running there (the worker was removed, say).
+  /// was not assigned there (the worker was removed, say).
   pub fn complete(&mut self, worker: WorkerId, task: TaskId) -> Option<Timing> {
     let now = Instant::now();
-    let running = self.workers.get_mut(&worker)?.running.remove(&task)?;
-    let started = running.started.unwrap_or(now);
+    let assigned = self.workers.get_mut(&worker)?.assigned.remove(&task)?;
+    let started = assigned.started.unwrap_or(now);
     self.fill(worker);
     Some(Timing {
-      wait_ns: nanos(started - running.job.submitted),
+      wait_ns: nanos(started - assigned.job.submitted),
       run_ns: nanos(now - started),
     })
   }
 
   /// The worker that has started `task`, if one has.
-  pub fn running_on(&self, task: TaskId) -> Option<WorkerId> {
+  pub fn started_on(&self, task: TaskId) -> Option<WorkerId> {
     self.workers.iter().find_map(|(id, w)| {
-      let started = w.running.get(&task)?.started.is_some();
+      let started = w.assigned.get(&task)?.started.is_some();
       started.then_some(*id)
     })
   }
@@ -217,22 +221,22 @@ impl Dispatch {
     let found = self
       .workers
       .iter_mut()
-      .find_map(|(id, w)| w.running.contains_key(&task).then_some((*id, w)));
+      .find_map(|(id, w)| w.assigned.contains_key(&task).then_some((*id, w)));
     let Some((worker, w)) = found else {
       return Abort::Unknown;
     };
-    let running = w.running.get_mut(&task).expect("found above");
-    if running.started.is_none() {
+    let assigned = w.assigned.get_mut(&task).expect("found above");
+    if assigned.started.is_none() {
       // Still in the inbox: take it back, the worker never sees it.
       w.inbox
         .retain(|m| !matches!(m, Message::Run(id, _) if *id == task));
-      w.running.remove(&task);
+      w.assigned.remove(&task);
       self.fill(worker);
       return Abort::Dequeued;
     }
-    running.aborted = true;
+    assigned.aborted = true;
     post(&mut self.wakes, worker, w, Message::Abort(task));
-    Abort::Running(worker)
+    Abort::Started { worker }
   }
 
   /// Removes a worker that exited. Tasks it had not started go back to the front of the
@@ -246,12 +250,12 @@ impl Dispatch {
     forget_wake(&mut self.wakes, worker);
     let mut ended = Vec::new();
     let mut back: Vec<Job> = Vec::new();
-    for running in w.running.into_values() {
+    for assigned in w.assigned.into_values() {
       // An aborted task is settled already: it never goes back.
-      if !running.aborted && (running.started.is_none() || requeue_started) {
-        back.push(running.job);
+      if !assigned.aborted && (assigned.started.is_none() || requeue_started) {
+        back.push(assigned.job);
       } else {
-        ended.push(running.job.id);
+        ended.push(assigned.job.id);
       }
     }
     back.sort_by_key(|job| job.id);
@@ -290,8 +294,8 @@ fn post(wakes: &mut Vec<WorkerId>, worker: WorkerId, w: &mut Worker, message: Me
 fn set_started(w: &mut Worker, messages: &[Message], at: Option<Instant>) {
   for message in messages {
     if let Message::Run(id, _) = message {
-      if let Some(running) = w.running.get_mut(id) {
-        running.started = at;
+      if let Some(assigned) = w.assigned.get_mut(id) {
+        assigned.started = at;
       }
     }
   }
@@ -330,7 +334,7 @@ mod tests {
     let ids: Vec<_> = (0..3).map(|i| d.submit(payload(i)).unwrap()).collect();
     assert_eq!(d.queue_size(), 3);
     assert!(d.take_wakes().is_empty());
-    assert!(d.ready(w));
+    assert!(d.attach(w));
     assert_eq!(d.take_wakes(), vec![w]);
     assert_eq!(run_ids(&d.take(w)), ids[..2].to_vec());
     assert_eq!(d.queue_size(), 1);
@@ -344,7 +348,7 @@ mod tests {
   fn wakes_a_worker_once_per_empty_inbox() {
     let mut d = Dispatch::new(100);
     let w = d.add_worker(4);
-    d.ready(w);
+    d.attach(w);
     d.submit(payload(1));
     d.submit(payload(2));
     assert_eq!(d.take_wakes(), vec![w]);
@@ -358,8 +362,8 @@ mod tests {
     let mut d = Dispatch::new(100);
     let a = d.add_worker(1);
     let b = d.add_worker(1);
-    d.ready(a);
-    d.ready(b);
+    d.attach(a);
+    d.attach(b);
     let t1 = d.submit(payload(1)).unwrap();
     let t2 = d.submit(payload(2)).unwrap();
     assert_eq!(run_ids(&d.take(a)), vec![t1]);
@@ -378,7 +382,7 @@ mod tests {
   fn aborts_queued_unstarted_and_running_tasks() {
     let mut d = Dispatch::new(100);
     let w = d.add_worker(1);
-    d.ready(w);
+    d.attach(w);
     let running = d.submit(payload(1)).unwrap();
     let queued = d.submit(payload(2)).unwrap();
     assert_eq!(d.abort(queued), Abort::Dequeued);
@@ -388,8 +392,8 @@ mod tests {
     assert!(d.take(w).is_empty());
     let started = d.submit(payload(3)).unwrap();
     d.take(w);
-    assert_eq!(d.running_on(started), Some(w));
-    assert_eq!(d.abort(started), Abort::Running(w));
+    assert_eq!(d.started_on(started), Some(w));
+    assert_eq!(d.abort(started), Abort::Started { worker: w });
     assert!(matches!(d.take(w).as_slice(), [Message::Abort(id)] if *id == started));
     assert_eq!(d.abort(999), Abort::Unknown);
   }
@@ -398,7 +402,7 @@ mod tests {
   fn a_dead_worker_ends_its_started_tasks_and_requeues_the_rest() {
     let mut d = Dispatch::new(100);
     let w = d.add_worker(2);
-    d.ready(w);
+    d.attach(w);
     let started = d.submit(payload(1)).unwrap();
     d.take(w);
     let unstarted = d.submit(payload(2)).unwrap();
@@ -406,7 +410,7 @@ mod tests {
     assert_eq!(d.remove_worker(w, false), vec![started]);
     assert_eq!(d.queue_size(), 2);
     let v = d.add_worker(2);
-    d.ready(v);
+    d.attach(v);
     // The unstarted task keeps its place ahead of the one that was queued.
     assert_eq!(run_ids(&d.take(v)), vec![unstarted, queued]);
     assert!(d.complete(w, started).is_none());
@@ -416,14 +420,14 @@ mod tests {
   fn a_worker_ended_for_an_abort_requeues_its_other_started_tasks() {
     let mut d = Dispatch::new(100);
     let w = d.add_worker(2);
-    d.ready(w);
+    d.attach(w);
     let aborted = d.submit(payload(1)).unwrap();
     let innocent = d.submit(payload(2)).unwrap();
     d.take(w);
-    assert_eq!(d.abort(aborted), Abort::Running(w));
+    assert_eq!(d.abort(aborted), Abort::Started { worker: w });
     assert_eq!(d.remove_worker(w, true), vec![aborted]);
     let v = d.add_worker(2);
-    d.ready(v);
+    d.attach(v);
     assert_eq!(run_ids(&d.take(v)), vec![innocent]);
   }
 
@@ -431,21 +435,21 @@ mod tests {
   fn untaken_tasks_are_not_started_and_go_back_when_their_worker_dies() {
     let mut d = Dispatch::new(100);
     let w = d.add_worker(3);
-    d.ready(w);
+    d.attach(w);
     let started = d.submit(payload(1)).unwrap();
     d.take(w);
     let untaken = d.submit(payload(2)).unwrap();
     let later = d.submit(payload(3)).unwrap();
     let messages = d.take(w);
     assert_eq!(run_ids(&messages), vec![untaken, later]);
-    assert_eq!(d.abort(later), Abort::Running(w));
+    assert_eq!(d.abort(later), Abort::Started { worker: w });
     d.untake(w, messages);
-    assert_eq!(d.running_on(untaken), None);
+    assert_eq!(d.started_on(untaken), None);
     // The started task ends with the worker, the aborted one too; the untaken one waits.
     assert_eq!(d.remove_worker(w, false), vec![started, later]);
     assert_eq!(d.queue_size(), 1);
     let v = d.add_worker(1);
-    d.ready(v);
+    d.attach(v);
     assert_eq!(run_ids(&d.take(v)), vec![untaken]);
   }
 
@@ -455,7 +459,7 @@ mod tests {
     let w = d.add_worker(1);
     let id = d.submit(payload(1)).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(5));
-    d.ready(w);
+    d.attach(w);
     d.take(w);
     std::thread::sleep(std::time::Duration::from_millis(5));
     let timing = d.complete(w, id).unwrap();
@@ -467,7 +471,7 @@ mod tests {
   fn force_close_drains_only_the_queue() {
     let mut d = Dispatch::new(100);
     let w = d.add_worker(1);
-    d.ready(w);
+    d.attach(w);
     let running = d.submit(payload(1)).unwrap();
     let queued = d.submit(payload(2)).unwrap();
     assert_eq!(d.drain_queue(), vec![queued]);
@@ -483,12 +487,12 @@ mod tests {
       *places.entry(job.id).or_default() += 1;
     }
     for w in d.workers.values() {
-      assert!(w.running.len() <= w.capacity);
+      assert!(w.assigned.len() <= w.capacity);
       assert!(
-        w.ready || w.running.is_empty(),
-        "a worker that is not ready has tasks"
+        w.attached || w.assigned.is_empty(),
+        "a worker that has not attached has tasks"
       );
-      for (id, running) in &w.running {
+      for (id, assigned) in &w.assigned {
         *places.entry(*id).or_default() += 1;
         let in_inbox = w
           .inbox
@@ -496,12 +500,15 @@ mod tests {
           .any(|m| matches!(m, Message::Run(t, _) if t == id));
         assert_eq!(
           in_inbox,
-          running.started.is_none(),
+          assigned.started.is_none(),
           "task {id}: inbox and start disagree"
         );
       }
       if !d.queue.is_empty() {
-        assert!(!w.has_room(), "a task waits while a ready worker has room");
+        assert!(
+          !w.has_room(),
+          "a task waits while an attached worker has room"
+        );
       }
     }
     for id in submitted {
@@ -543,7 +550,7 @@ mod tests {
           }
           1 => {
             if let Some(w) = worker {
-              d.ready(w);
+              d.attach(w);
             }
           }
           2 | 3 => {
@@ -564,7 +571,7 @@ mod tests {
               .workers
               .iter()
               .flat_map(|(w, s)| {
-                s.running
+                s.assigned
                   .iter()
                   .filter(|(_, r)| r.started.is_some())
                   .map(|(t, _)| (*w, *t))
@@ -585,7 +592,7 @@ mod tests {
                 Abort::Unknown => assert!(done, "task {task} unknown before it ended"),
                 Abort::Dequeued => end(&mut ended, task),
                 // The worker finishes it or dies with it.
-                Abort::Running(_) => {
+                Abort::Started { worker: _ } => {
                   assert!(!done);
                   aborted.push(task);
                 }
@@ -609,7 +616,7 @@ mod tests {
             if let Some(w) = worker {
               let messages = d.take(w);
               if let Some(task) = run_ids(&messages).first().copied().filter(|_| next(2) == 0) {
-                if let Abort::Running(_) = d.abort(task) {
+                if let Abort::Started { worker: _ } = d.abort(task) {
                   aborted.push(task);
                 }
               }

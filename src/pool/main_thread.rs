@@ -1,38 +1,34 @@
 //! `PoolCore`: the pool's native half on the main thread.
 
-use std::ptr;
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{BufferSlice, Function, JsValue};
+use baton_napi::channel::{self, Receiver};
+use napi::bindgen_prelude::{BufferSlice, Function};
 use napi::{sys, Env, Result};
 use napi_derive::napi;
 use parking_lot::Mutex;
 
 use super::dispatch::{Abort, Dispatch};
-use super::{call_with, register, unregister, Completion, Inner, Pool};
-use crate::shared::channel::{self, Receiver};
-use crate::shared::error::check;
-use crate::shared::scope::Rooted;
+use super::{hand_over, register, unregister, BatchHandler, Finished, Inner, Pool, SETTLED_STRIDE};
 
 #[napi]
 pub struct PoolCore {
   id: u32,
   pool: Arc<Pool>,
-  completions: Receiver<Completion>,
+  finished: Receiver<Finished>,
 }
 
 #[napi]
 impl PoolCore {
   /// `onSettled(batch)` receives finished tasks as a flat array of
-  /// `taskId, payload (Buffer), waitNs, runNs` quadruples, one call per wake-up.
+  /// `SETTLED_STRIDE` values each (see `Finished`), one call per wake-up.
   /// `maxQueue`: how many tasks may wait for a worker.
   #[napi(constructor)]
-  pub fn new(env: Env, on_settled: Function, max_queue: f64) -> Result<Self> {
-    let on_settled = Rooted::new(&env, on_settled.raw())?;
-    let (sender, completions) =
-      channel::open_batch(&env, "baton.WorkerPool", move |env, batch| {
-        deliver(env, on_settled.get(env)?, batch)
-      })?;
+  pub fn new(env: Env, on_settled: Function<sys::napi_value, ()>, max_queue: f64) -> Result<Self> {
+    let on_settled = on_settled.create_ref()?;
+    let (sender, finished) = channel::open_batch(&env, "baton.WorkerPool", move |env, batch| {
+      settle(env, &on_settled, batch)
+    })?;
     let max_queue = if max_queue.is_finite() {
       max_queue as usize
     } else {
@@ -43,11 +39,11 @@ impl PoolCore {
         dispatch: Dispatch::new(max_queue),
         wakers: Default::default(),
       }),
-      completions: sender,
+      finished: sender,
     });
-    let core = PoolCore { id: register(&pool), pool, completions };
+    let core = PoolCore { id: register(&pool), pool, finished };
     // Nothing to wait for yet: an idle pool does not keep the process alive.
-    core.completions.set_ref(&env, false)?;
+    core.finished.set_ref(&env, false)?;
     Ok(core)
   }
 
@@ -74,37 +70,25 @@ impl PoolCore {
   }
 
   /// Queues a serialized task, or hands it straight to a worker with room. Returns its
-  /// id, or 0 when the queue is full.
+  /// id, or `undefined` when the queue is full.
   #[napi]
-  pub fn submit(&self, payload: BufferSlice) -> f64 {
+  pub fn submit(&self, payload: BufferSlice) -> Option<f64> {
     let payload: Arc<[u8]> = Arc::from(&*payload);
-    self
-      .pool
-      .with(|d| d.submit(payload))
-      .map_or(0.0, |id| id as f64)
+    self.pool.with(|d| d.submit(payload)).map(|id| id as f64)
   }
 
-  /// -1: not known (settled already); 0: it left the queue; otherwise the id of the
-  /// worker that runs it, which has been told to abort it.
+  /// Where the abort found `task`: `{ type: 'Unknown' }` (settled already),
+  /// `{ type: 'Dequeued' }` (it will not run), or `{ type: 'Started', worker }` (that
+  /// worker has been told to abort it).
   #[napi]
-  pub fn abort(&self, task: f64) -> i64 {
-    match self.pool.with(|d| d.abort(task as u64)) {
-      Abort::Unknown => -1,
-      Abort::Dequeued => 0,
-      Abort::Running(worker) => i64::from(worker),
-    }
+  pub fn abort(&self, task: f64) -> Abort {
+    self.pool.with(|d| d.abort(task as u64))
   }
 
-  /// The id of the worker that has started `task`, or 0.
+  /// The id of the worker that has started `task`, if one has.
   #[napi]
-  pub fn running_on(&self, task: f64) -> u32 {
-    self
-      .pool
-      .inner
-      .lock()
-      .dispatch
-      .running_on(task as u64)
-      .unwrap_or(0)
+  pub fn started_on(&self, task: f64) -> Option<u32> {
+    self.pool.inner.lock().dispatch.started_on(task as u64)
   }
 
   /// A worker exited: returns the tasks that ended with it (its other tasks go back to
@@ -126,20 +110,20 @@ impl PoolCore {
   /// Whether pending completions keep the process alive: true while tasks are out.
   #[napi]
   pub fn set_ref(&self, env: Env, keep_alive: bool) -> Result<()> {
-    self.completions.set_ref(&env, keep_alive)
+    self.finished.set_ref(&env, keep_alive)
   }
 
   /// Completions waiting now are delivered now (before the pool settles the rest).
   #[napi]
   pub fn flush(&self, env: Env) {
-    self.completions.flush(&env);
+    self.finished.flush(&env);
   }
 
   /// No worker can find the pool any more; no completion is delivered after this.
   #[napi]
   pub fn close(&self) {
     unregister(self.id);
-    self.completions.close();
+    self.finished.close();
   }
 }
 
@@ -149,28 +133,15 @@ impl Drop for PoolCore {
   }
 }
 
-fn deliver(env: &Env, on_settled: sys::napi_value, batch: Vec<Completion>) -> Result<()> {
-  let raw = env.raw();
-  let mut array = ptr::null_mut();
-  check(unsafe { sys::napi_create_array_with_length(raw, batch.len() * 4, &mut array) })?;
-  for (i, completion) in batch.iter().enumerate() {
-    let payload = BufferSlice::copy_from(env, &completion.payload)?;
-    let at = (i * 4) as u32;
-    set_number(raw, array, at, completion.task as f64)?;
-    check(unsafe { sys::napi_set_element(raw, array, at + 1, payload.raw()) })?;
-    set_number(raw, array, at + 2, completion.timing.wait_ns as f64)?;
-    set_number(raw, array, at + 3, completion.timing.run_ns as f64)?;
+fn settle(env: &Env, on_settled: &BatchHandler, batch: Vec<Finished>) -> Result<()> {
+  let stride = SETTLED_STRIDE;
+  let mut array = env.create_array(batch.len() as u32 * stride)?;
+  for (i, finished) in (0u32..).zip(&batch) {
+    let at = i * stride;
+    array.set(at, finished.task as f64)?;
+    array.set(at + 1, BufferSlice::copy_from(env, &finished.payload)?)?;
+    array.set(at + 2, finished.timing.wait_ns as f64)?;
+    array.set(at + 3, finished.timing.run_ns as f64)?;
   }
-  call_with(env, on_settled, array)
-}
-
-pub(super) fn set_number(
-  env: sys::napi_env,
-  array: sys::napi_value,
-  at: u32,
-  n: f64,
-) -> Result<()> {
-  let mut value = ptr::null_mut();
-  check(unsafe { sys::napi_create_double(env, n, &mut value) })?;
-  check(unsafe { sys::napi_set_element(env, array, at, value) })
+  hand_over(env, on_settled, array)
 }

@@ -8,27 +8,47 @@
 //!   messages, it reports each completion and takes its next task in the same call.
 //!
 //! Payloads are bytes (`v8.serialize`, done by the JS side): JS values cannot cross
-//! threads any other way. Wake-ups in both directions go through `shared::channel`,
-//! so one wake-up carries every message waiting.
+//! threads any other way. Wake-ups in both directions go through `baton_napi::channel`,
+//! so one wake-up carries every message waiting. Batches reach JS as flat arrays whose
+//! layout (strides, message kinds) is exported from here for the JS side to read.
 
 mod dispatch;
 mod main_thread;
 mod worker_thread;
 
 use std::collections::HashMap;
-use std::ptr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, LazyLock, Weak};
 
+use baton_napi::channel::Sender;
+use napi::bindgen_prelude::{Array, FunctionRef};
 use napi::{sys, Env, Result};
+use napi_derive::napi;
 use parking_lot::Mutex;
 
-use crate::shared::channel::Sender;
-use crate::shared::error::{check, undefined};
 use dispatch::{Dispatch, TaskId, Timing, WorkerId};
 
+/// Numbers per finished task in the batches `PoolCore` hands its `onSettled`:
+/// `taskId, payload (Buffer), waitNs, runNs`.
+#[napi]
+pub const SETTLED_STRIDE: u32 = 4;
+
+/// Numbers per message in the batches `PoolWorker` hands its `onMessages`:
+/// `kind, taskId, payload`.
+#[napi]
+pub const MESSAGE_STRIDE: u32 = 3;
+
+/// The kind of a message to a worker, first in each of its triples.
+#[napi]
+pub enum MessageKind {
+  /// Run the task; the payload is its serialized form, a Buffer.
+  Run = 1,
+  /// Abort the task if it still runs; the payload is `undefined`.
+  Abort = 2,
+}
+
 /// A finished task on its way to the main thread.
-struct Completion {
+struct Finished {
   task: TaskId,
   payload: Vec<u8>,
   timing: Timing,
@@ -43,7 +63,7 @@ struct Inner {
 /// One pool, reachable from every thread through `POOLS`.
 struct Pool {
   inner: Mutex<Inner>,
-  completions: Sender<Completion>,
+  finished: Sender<Finished>,
 }
 
 impl Pool {
@@ -78,10 +98,11 @@ fn unregister(id: u32) {
   POOLS.lock().remove(&id);
 }
 
-/// Calls `func(arg)` on the JS thread of `env`, with `undefined` as `this`: how the core
-/// hands a batch (a flat array) to the pool's JS side, on either thread.
-fn call_with(env: &Env, func: sys::napi_value, arg: sys::napi_value) -> Result<()> {
-  let mut result = ptr::null_mut();
-  let receiver = undefined(env)?;
-  check(unsafe { sys::napi_call_function(env.raw(), receiver, func, 1, &arg, &mut result) })
+/// A JS function that takes one batch (a flat array), held past the call that gave it.
+type BatchHandler = FunctionRef<sys::napi_value, ()>;
+
+/// Hands `batch` to `handler` on the JS thread of `env`, on either side of the pool.
+fn hand_over(env: &Env, handler: &BatchHandler, batch: Array) -> Result<()> {
+  use napi::bindgen_prelude::JsValue;
+  handler.borrow_back(env)?.call(batch.raw())
 }

@@ -1,7 +1,4 @@
-//! The pieces every capability shares. See docs/ARCHITECTURE.md for the data flow.
+//! What baton's addon keeps beside the baton-napi crate: the registry of live
+//! resources and tasks behind `resources()`.
 
-pub mod channel;
-pub mod error;
-pub mod panic;
 pub mod registry;
-pub mod scope;

@@ -10,17 +10,15 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::ffi::c_void;
+use std::panic::catch_unwind;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use napi::bindgen_prelude::Float64Array;
-use napi::{sys, Env, Error, Result, Status};
+use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 use parking_lot::Mutex;
-
-use super::error::check;
 
 /// A resource: async ids restart in every thread, so the thread is part of the key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,21 +75,13 @@ thread_local! {
 pub fn registry_open(env: Env) -> Result<u32> {
   let thread = this_thread();
   if !CLEARED_AT_TEARDOWN.get() {
-    check(unsafe {
-      sys::napi_add_env_cleanup_hook(
-        env.raw(),
-        Some(clear_at_teardown),
-        thread as usize as *mut c_void,
-      )
+    env.add_env_cleanup_hook(thread, |thread| {
+      // Nothing may unwind out of an N-API callback.
+      let _ = catch_unwind(|| forget_thread(thread));
     })?;
     CLEARED_AT_TEARDOWN.set(true);
   }
   Ok(thread)
-}
-
-unsafe extern "C" fn clear_at_teardown(thread: *mut c_void) {
-  // Nothing may unwind out of an N-API callback.
-  let _ = crate::shared::panic::catch(|| forget_thread(thread as usize as u32));
 }
 
 /// Removes every resource and task of `thread`, whose environment is gone.
@@ -132,12 +122,22 @@ impl Registry {
   }
 }
 
-/// An operation of a `registryApply` batch: four numbers each.
-const ADD: f64 = 1.0;
-const REMOVE: f64 = 2.0;
+/// The first number of each operation in a `registryApply` batch.
+#[napi]
+pub enum RegistryOp {
+  /// Lists a resource.
+  Add = 1,
+  /// Takes a resource off the list.
+  Remove = 2,
+}
 
-/// Applies a batch of `[op, asyncId, triggerAsyncId, typeId]` operations for resources
-/// of the calling thread, in order.
+/// Numbers per operation in a `registryApply` batch:
+/// `op, asyncId, triggerAsyncId, typeId`.
+#[napi]
+pub const REGISTRY_OP_STRIDE: u32 = 4;
+
+/// Applies a batch of operations (see `REGISTRY_OP_STRIDE`) for resources of the
+/// calling thread, in order.
 #[napi]
 pub fn registry_apply(ops: Float64Array) -> Result<()> {
   apply(this_thread(), &ops)
@@ -146,9 +146,9 @@ pub fn registry_apply(ops: Float64Array) -> Result<()> {
 fn apply(thread: u32, ops: &[f64]) -> Result<()> {
   let since = now_ms();
   let mut registry = REGISTRY.lock();
-  for op in ops.chunks_exact(4) {
+  for op in ops.chunks_exact(REGISTRY_OP_STRIDE as usize) {
     let key = Key { thread, async_id: op[1] as u64 };
-    if op[0] == ADD {
+    if op[0] == f64::from(RegistryOp::Add as u32) {
       let type_name = registry
         .type_names
         .get(op[3] as usize)
@@ -156,7 +156,7 @@ fn apply(thread: u32, ops: &[f64]) -> Result<()> {
         .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown type id {}", op[3])))?;
       let entry = Entry { type_name, trigger_async_id: op[2], since };
       registry.entries.insert(key, entry);
-    } else if op[0] == REMOVE {
+    } else if op[0] == f64::from(RegistryOp::Remove as u32) {
       registry.entries.remove(&key);
     } else {
       return Err(Error::new(
@@ -311,6 +311,7 @@ impl Drop for TaskEntry {
 #[cfg(test)]
 mod tests {
   use std::collections::HashSet;
+  use std::panic::{resume_unwind, AssertUnwindSafe};
   use std::sync::atomic::AtomicBool;
   use std::sync::Barrier;
 
@@ -328,6 +329,8 @@ mod tests {
     }
   }
 
+  const ADD: f64 = RegistryOp::Add as u32 as f64;
+  const REMOVE: f64 = RegistryOp::Remove as u32 as f64;
   const RESOURCE: &str = "registry.test.Resource";
   const TASK: &str = "registry.test.Task";
 
@@ -356,9 +359,9 @@ mod tests {
   fn js_thread(seed: u64, tears_down: bool, type_id: f64, barrier: &Barrier) {
     let thread = this_thread();
     // A failure still reaches both barriers, so that the other threads do not wait forever.
-    let alive = crate::shared::panic::catch(|| churn(thread, seed, type_id));
+    let alive = catch_unwind(AssertUnwindSafe(|| churn(thread, seed, type_id)));
     barrier.wait();
-    let torn_down = crate::shared::panic::catch(|| {
+    let torn_down = catch_unwind(AssertUnwindSafe(|| {
       if tears_down {
         forget_thread(thread);
         assert_nothing_listed(thread, &format!("seed {seed}: teardown left entries"));
@@ -368,10 +371,10 @@ mod tests {
         assert_nothing_listed(thread, &format!("seed {seed}: listed after teardown"));
         drop(late);
       }
-    });
+    }));
     barrier.wait();
-    let (resources, tasks) = alive.unwrap_or_else(|p| panic!("{}", p.0));
-    torn_down.unwrap_or_else(|p| panic!("{}", p.0));
+    let (resources, tasks) = alive.unwrap_or_else(|p| resume_unwind(p));
+    torn_down.unwrap_or_else(|p| resume_unwind(p));
     if tears_down {
       drop(tasks);
       assert_nothing_listed(thread, &format!("seed {seed}: listed after teardown"));

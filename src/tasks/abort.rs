@@ -1,21 +1,17 @@
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
+use baton_napi::AbortHandle;
 use napi::Env;
 use napi_derive::napi;
-
-use super::schedule::Pending;
 
 /// The native half of an `AbortSignal`: the JS side raises it from the signal's
 /// `abort` event, a task's `perform` polls it from its pool thread.
 #[napi]
 #[derive(Default)]
 pub struct AbortFlag {
-  raised: Arc<AtomicBool>,
+  flag: baton_napi::AbortFlag,
   /// The call this flag was handed to, while it has not settled.
-  call: RefCell<Weak<Pending>>,
+  call: RefCell<Option<AbortHandle>>,
 }
 
 #[napi]
@@ -29,22 +25,22 @@ impl AbortFlag {
   /// outcome is an abort, and `perform` stops at its next checkpoint.
   #[napi]
   pub fn raise(&self) {
-    self.raised.store(true, Ordering::Release);
+    self.flag.raise();
   }
 
   /// Settles the call as aborted now, wherever its work is, unless it has settled.
   #[napi]
   pub fn settle(&self, env: Env) {
-    if let Some(call) = self.call.take().upgrade() {
+    if let Some(call) = self.call.take() {
       call.abort(&env);
     }
   }
 
-  pub(crate) fn shared(&self) -> Arc<AtomicBool> {
-    self.raised.clone()
+  pub(crate) fn shared(&self) -> baton_napi::AbortFlag {
+    self.flag.clone()
   }
 
-  pub(crate) fn attach(&self, call: &Rc<Pending>) {
-    self.call.replace(Rc::downgrade(call));
+  pub(crate) fn attach(&self, call: AbortHandle) {
+    self.call.replace(Some(call));
   }
 }

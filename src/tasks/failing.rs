@@ -1,20 +1,20 @@
+use baton_napi::{Control, Error, Scheduled, Task};
 use napi::bindgen_prelude::Function;
-use napi::{Env, Error, Result};
+use napi::{Env, Result};
 use napi_derive::napi;
 
-use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Started};
-use crate::shared::error::Failure;
+use super::{schedule, AbortFlag};
 
 /// A task whose work fails: the error path of every form.
 pub struct Failing;
 
-impl BackgroundTask for Failing {
-  const TYPE: &'static str = "baton.failingTask";
+impl Task for Failing {
+  const RESOURCE_TYPE: &'static str = "baton.failingTask";
   type Output = ();
   type JsValue = ();
 
-  fn perform(&mut self, _control: &Control) -> std::result::Result<(), Failure> {
-    Err(Error::from_reason("I am a failing task").into())
+  fn perform(&mut self, _control: &Control) -> std::result::Result<(), Error> {
+    Err(Error::new("I am a failing task"))
   }
 
   fn complete(&mut self, _env: &Env, _output: ()) -> Result<()> {
@@ -28,7 +28,6 @@ pub fn failing_task(
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> Result<Started> {
-  let hooks = Hooks { abort, on_progress, callback };
-  schedule(&env, Failing, hooks)
+) -> Result<Scheduled> {
+  schedule(&env, Failing, abort, on_progress, callback)
 }

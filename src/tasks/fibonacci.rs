@@ -1,13 +1,13 @@
 //! The exact n-th Fibonacci number, by fast doubling, on a libuv pool thread.
 
+use baton_napi::{out_of_range, Control, Error, Scheduled, Task};
 use dashu_int::ops::BitTest;
 use dashu_int::{UBig, Word};
 use napi::bindgen_prelude::{BigInt, Function};
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Started};
-use crate::shared::error::{out_of_range, Failure};
+use super::{schedule, AbortFlag};
 
 /// The largest `n` accepted: F(n) then has about 69 million bits (8.7 MB), far below
 /// V8's BigInt limit, and takes seconds, not minutes.
@@ -26,7 +26,7 @@ pub struct Fibonacci {
 /// threads once the numbers are large). After each bit the
 /// abort flag is polled and progress reported as k/n (the cost of a step grows
 /// with k, so this tracks the work done, not the steps taken).
-pub fn fibonacci(n: u32, control: &Control) -> std::result::Result<UBig, Failure> {
+pub fn fibonacci(n: u32, control: &Control) -> std::result::Result<UBig, Error> {
   let (mut a, mut b) = (UBig::ZERO, UBig::ONE);
   for i in (0..u32::BITS - n.leading_zeros()).rev() {
     control.checkpoint()?;
@@ -100,12 +100,12 @@ fn both<A: Send, B>(f: impl FnOnce() -> A + Send, g: impl FnOnce() -> B) -> (A, 
   })
 }
 
-impl BackgroundTask for Fibonacci {
-  const TYPE: &'static str = "baton.fibonacci";
+impl Task for Fibonacci {
+  const RESOURCE_TYPE: &'static str = "baton.fibonacci";
   type Output = UBig;
   type JsValue = BigInt;
 
-  fn perform(&mut self, control: &Control) -> std::result::Result<UBig, Failure> {
+  fn perform(&mut self, control: &Control) -> std::result::Result<UBig, Error> {
     let value = fibonacci(self.n, control)?;
     control.report_progress(1.0);
     Ok(value)
@@ -124,7 +124,7 @@ pub fn fibonacci_task(
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> Result<Started> {
+) -> Result<Scheduled> {
   if n > FIBONACCI_MAX_N {
     return Err(out_of_range(
       &env,
@@ -133,8 +133,7 @@ pub fn fibonacci_task(
       ),
     ));
   }
-  let hooks = Hooks { abort, on_progress, callback };
-  schedule(&env, Fibonacci { n }, hooks)
+  schedule(&env, Fibonacci { n }, abort, on_progress, callback)
 }
 
 #[cfg(test)]
@@ -142,7 +141,7 @@ mod tests {
   use super::*;
 
   fn control() -> Control {
-    Control { abort: None, progress: None }
+    Control::detached()
   }
 
   #[test]
@@ -193,8 +192,9 @@ mod tests {
 
   #[test]
   fn stops_when_aborted() {
-    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let control = Control { abort: Some(flag), progress: None };
-    assert!(matches!(fibonacci(1_000, &control), Err(Failure::Aborted)));
+    let flag = baton_napi::AbortFlag::new();
+    flag.raise();
+    let control = Control::with_abort(flag);
+    assert!(matches!(fibonacci(1_000, &control), Err(Error::Aborted)));
   }
 }

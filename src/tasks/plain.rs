@@ -1,19 +1,16 @@
 //! The plain napi-rs path, kept as the baseline that benchmarks and tests compare
-//! against: a `Task` that calls its callback with `napi_call_function` from the
-//! async-work completion, as napi-rs users write it. It loses the caller's async
-//! context on Node 24/26. Not part of the public JS API.
+//! against: a `Task` that calls its callback from the async-work completion with
+//! napi-rs's own `Function::call`, as napi-rs users write it. It loses the caller's
+//! async context on Node 24/26. Not part of the public JS API.
 
-use std::ptr;
-
-use napi::bindgen_prelude::{AsyncTask, Function, JsValue, ToNapiValue};
-use napi::{sys, Env, Result, Task};
+use napi::bindgen_prelude::{AsyncTask, FnArgs, Function, FunctionRef, Null};
+use napi::{Env, Result, Task};
 use napi_derive::napi;
 
-use crate::shared::error::{null, undefined};
-use crate::shared::scope::{JsThreadOnly, Rooted};
+type Callback<'a> = Function<'a, FnArgs<(Null, u32)>, ()>;
 
 pub struct PlainSeventeen {
-  callback: JsThreadOnly<Option<Rooted>>,
+  callback: Option<FunctionRef<FnArgs<(Null, u32)>, ()>>,
 }
 
 impl Task for PlainSeventeen {
@@ -25,33 +22,17 @@ impl Task for PlainSeventeen {
   }
 
   fn resolve(&mut self, env: Env, output: u32) -> Result<u32> {
-    if let Some(callback) = self.callback.0.take() {
-      let args = [null(&env)?, unsafe {
-        u32::to_napi_value(env.raw(), output)?
-      }];
-      let receiver = undefined(&env)?;
-      let mut result = ptr::null_mut();
-      unsafe {
-        sys::napi_call_function(
-          env.raw(),
-          receiver,
-          callback.get(&env)?,
-          2,
-          args.as_ptr(),
-          &mut result,
-        )
-      };
+    if let Some(callback) = self.callback.take() {
+      callback.borrow_back(&env)?.call((Null, output).into())?;
     }
     Ok(output)
   }
 }
 
 #[napi]
-pub fn plain_async_task(env: Env, callback: Option<Function>) -> Result<AsyncTask<PlainSeventeen>> {
-  let callback = callback.map(|f| Rooted::new(&env, f.raw())).transpose()?;
-  Ok(AsyncTask::new(PlainSeventeen {
-    callback: JsThreadOnly(callback),
-  }))
+pub fn plain_async_task(callback: Option<Callback>) -> Result<AsyncTask<PlainSeventeen>> {
+  let callback = callback.map(|f| f.create_ref()).transpose()?;
+  Ok(AsyncTask::new(PlainSeventeen { callback }))
 }
 
 /// Progress the way napi-rs users report it: a `ThreadsafeFunction` called from the

@@ -1,19 +1,19 @@
+use baton_napi::{Control, Error, Scheduled, Task};
 use napi::bindgen_prelude::Function;
 use napi::{Env, Result};
 use napi_derive::napi;
 
-use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Started};
-use crate::shared::error::Failure;
+use super::{schedule, AbortFlag};
 
 /// The smallest useful task: it answers 17. Used to measure the round trip.
 pub struct Seventeen;
 
-impl BackgroundTask for Seventeen {
-  const TYPE: &'static str = "baton.performAsyncTask";
+impl Task for Seventeen {
+  const RESOURCE_TYPE: &'static str = "baton.performAsyncTask";
   type Output = u32;
   type JsValue = u32;
 
-  fn perform(&mut self, _control: &Control) -> std::result::Result<u32, Failure> {
+  fn perform(&mut self, _control: &Control) -> std::result::Result<u32, Error> {
     Ok(17)
   }
 
@@ -28,7 +28,6 @@ pub fn perform_async_task(
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> Result<Started> {
-  let hooks = Hooks { abort, on_progress, callback };
-  schedule(&env, Seventeen, hooks)
+) -> Result<Scheduled> {
+  schedule(&env, Seventeen, abort, on_progress, callback)
 }

@@ -1,35 +1,56 @@
 //! A task that panics on purpose, for the tests that prove a panic becomes an error
 //! and never aborts the process. Not part of the public JS API.
 
-use napi::bindgen_prelude::Function;
-use napi::{Env, Result};
+use baton_napi::{Control, Error, Scheduled, Task};
+use napi::bindgen_prelude::{Function, ToNapiValue};
+use napi::{sys, Env, Result};
 use napi_derive::napi;
 
-use super::{schedule, AbortFlag, BackgroundTask, Control, Hooks, Started};
-use crate::shared::error::Failure;
+use super::{schedule, AbortFlag};
 
-pub struct Panicking {
-  in_complete: bool,
+/// Where the task panics.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+  Perform,
+  Complete,
+  /// Turning `complete`'s value into a JS value.
+  Convert,
 }
 
-impl BackgroundTask for Panicking {
-  const TYPE: &'static str = "baton.panickingTask";
-  type Output = ();
-  type JsValue = ();
+pub struct Panicking {
+  phase: Phase,
+}
 
-  fn perform(&mut self, _control: &Control) -> std::result::Result<(), Failure> {
-    if !self.in_complete {
+/// A value whose conversion to JS panics.
+pub struct Unconvertible;
+
+impl ToNapiValue for Unconvertible {
+  unsafe fn to_napi_value(_env: sys::napi_env, _value: Self) -> Result<sys::napi_value> {
+    panic!("on purpose in the conversion");
+  }
+}
+
+impl Task for Panicking {
+  const RESOURCE_TYPE: &'static str = "baton.panickingTask";
+  type Output = ();
+  type JsValue = Unconvertible;
+
+  fn perform(&mut self, _control: &Control) -> std::result::Result<(), Error> {
+    if self.phase == Phase::Perform {
       panic!("on purpose in perform");
     }
     Ok(())
   }
 
-  fn complete(&mut self, _env: &Env, _output: ()) -> Result<()> {
-    panic!("on purpose in complete");
+  fn complete(&mut self, _env: &Env, _output: ()) -> Result<Unconvertible> {
+    if self.phase == Phase::Complete {
+      panic!("on purpose in complete");
+    }
+    Ok(Unconvertible)
   }
 }
 
-/// `phase` is `"perform"` or `"complete"`: where the task panics.
+/// `phase` is `"perform"`, `"complete"` or `"convert"`: where the task panics.
 #[napi]
 pub fn panicking_task(
   env: Env,
@@ -37,8 +58,11 @@ pub fn panicking_task(
   abort: Option<&AbortFlag>,
   on_progress: Option<Function>,
   callback: Option<Function>,
-) -> Result<Started> {
-  let task = Panicking { in_complete: phase == "complete" };
-  let hooks = Hooks { abort, on_progress, callback };
-  schedule(&env, task, hooks)
+) -> Result<Scheduled> {
+  let phase = match phase.as_str() {
+    "perform" => Phase::Perform,
+    "complete" => Phase::Complete,
+    _ => Phase::Convert,
+  };
+  schedule(&env, Panicking { phase }, abort, on_progress, callback)
 }

@@ -8,6 +8,38 @@
 //!
 //! A receiver takes the values one by one ([`open`]) or a whole batch at once
 //! ([`open_batch`], for a receiver that hands many values to JavaScript in one call).
+//! This is the layer under [`ThreadsafeCallback`](crate::ThreadsafeCallback), for
+//! addons that deliver to Rust code on the JS thread rather than straight to one JS
+//! function (baton's worker pool hands whole batches to its JS side this way).
+//!
+//! The rules, the same for every channel:
+//! - **Batching.** Only a send onto an empty queue wakes the JS thread; one wake-up
+//!   delivers everything waiting, in the order sent.
+//! - **Keeping the process alive.** An open channel keeps the event loop alive until
+//!   [`Receiver::set_ref`] says otherwise (ref it while something is expected, unref
+//!   it when idle, as a server socket does).
+//! - **Shutdown.** [`Receiver::close`] (or dropping the receiver) stops delivery: later
+//!   sends return `false` and drop their value, values still queued are dropped
+//!   ([`Receiver::flush`] first to deliver them). When the JS thread's environment is
+//!   torn down (a worker thread terminated), the channel closes itself the same way.
+//! - **Errors.** An error returned by the deliver function, or a panic in it, becomes
+//!   an uncaught exception on the JS thread (a panic with code `ERR_BATON_PANIC`).
+//!
+//! ```no_run
+//! use napi::{Env, Result};
+//!
+//! fn start(env: &Env) -> Result<baton_napi::channel::Receiver<String>> {
+//!   let (sender, receiver) = baton_napi::channel::open(env, "example.lines", |_env, line: String| {
+//!     println!("{line}");
+//!     Ok(())
+//!   })?;
+//!   std::thread::spawn(move || {
+//!     sender.send("from a Rust thread".to_owned());
+//!   });
+//!   // Delivery goes on while the receiver is kept (in a `#[napi]` class, say).
+//!   Ok(receiver)
+//! }
+//! ```
 
 use std::cell::RefCell;
 use std::ffi::c_void;
@@ -15,11 +47,12 @@ use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use napi::{sys, Env, Result};
+use napi::{sys, Env, JsError, Result};
 use parking_lot::Mutex;
 
-use super::error::{check, string};
-use super::panic;
+use crate::error::Code;
+use crate::panic;
+use crate::raw::{check, string};
 
 struct Shared<T> {
   state: Mutex<State<T>>,
@@ -36,7 +69,7 @@ struct Tsfn(sys::napi_threadsafe_function);
 // SAFETY: thread-safe functions exist to be called from any thread.
 unsafe impl Send for Tsfn {}
 
-/// The sending side: cheap to clone, usable from any thread.
+/// The sending side of a channel: cheap to clone, usable from any thread.
 pub struct Sender<T> {
   shared: Arc<Shared<T>>,
 }
@@ -84,13 +117,16 @@ struct Inbox<T> {
   deliver: RefCell<Deliver<T>>,
 }
 
-/// The receiving side, owned by the JS thread.
+/// The receiving side of a channel, owned by its JS thread (neither `Send` nor `Sync`).
+/// Dropping it closes the channel.
 pub struct Receiver<T> {
   inbox: Rc<Inbox<T>>,
 }
 
-/// Opens a channel whose values are handed to `deliver` on the JS thread of `env`.
-/// While open, the channel keeps the event loop alive (see [`Receiver::set_ref`]).
+/// Opens a channel whose values are handed to `deliver`, one call each, on the JS
+/// thread of `env` (the current one). `name` is the resource type `async_hooks` sees
+/// for the wake-ups. While open, the channel keeps the event loop alive (see
+/// [`Receiver::set_ref`]).
 pub fn open<T: Send + 'static>(
   env: &Env,
   name: &str,
@@ -102,6 +138,19 @@ pub fn open<T: Send + 'static>(
 }
 
 /// Like [`open`], but `deliver` gets every value waiting at a wake-up in one batch.
+///
+/// ```no_run
+/// use napi::{Env, Result};
+///
+/// fn start(env: &Env) -> Result<baton_napi::channel::Receiver<u32>> {
+///   let (sender, receiver) = baton_napi::channel::open_batch(env, "example.sum", |_env, batch: Vec<u32>| {
+///     println!("{} values, sum {}", batch.len(), batch.iter().sum::<u32>());
+///     Ok(())
+///   })?;
+///   std::thread::spawn(move || (0..1000).for_each(|i| { sender.send(i); }));
+///   Ok(receiver)
+/// }
+/// ```
 pub fn open_batch<T: Send + 'static>(
   env: &Env,
   name: &str,
@@ -196,13 +245,16 @@ impl<T> Inbox<T> {
       state.queue.extend(newer);
       return;
     };
-    let error = match panic::catch(|| deliver(env, batch)) {
-      Ok(Ok(())) => return,
-      Ok(Err(e)) => e.reason,
-      Err(panic::Panic(message)) => format!("baton channel panicked: {message}"),
-    };
-    // Reported like an exception thrown by a callback: as an uncaught exception.
-    let _ = env.throw_error(&error, None);
+    // Reported like an exception thrown by a callback: as an uncaught exception (a JS
+    // exception the deliver function caught as an error is thrown again as it was).
+    match panic::catch(|| deliver(env, batch)) {
+      Ok(Ok(())) => {}
+      Ok(Err(e)) => unsafe { JsError::from(e).throw_into(env.raw()) },
+      Err(panic::Panic(message)) => {
+        let message = format!("baton channel panicked: {message}");
+        let _ = env.throw_error(&message, Some(Code::Panic.as_str()));
+      }
+    }
   }
 }
 

@@ -11,13 +11,13 @@ use std::ptr;
 
 use napi::{sys, Env, Result};
 
-use super::error::{check, string};
+use crate::raw::{check, function, global, string};
 
 /// One call's async context: captured on the JS thread when the call is made,
 /// entered around each callback the call makes later, destroyed when dropped.
 ///
 /// Neither `Send` nor `Sync`: it must be made, used and dropped on its JS thread.
-pub struct CallScope {
+pub(crate) struct CallScope {
   env: sys::napi_env,
   context: sys::napi_async_context,
 }
@@ -25,7 +25,7 @@ pub struct CallScope {
 impl CallScope {
   /// Captures the current async context. `resource_type` is the type that
   /// `async_hooks` init hooks see (as with `new AsyncResource(type)`).
-  pub fn capture(env: &Env, resource_type: &str) -> Result<Self> {
+  pub(crate) fn capture(env: &Env, resource_type: &str) -> Result<Self> {
     let name = string(env, resource_type)?;
     let mut context = ptr::null_mut();
     // A null resource makes Node create a fresh object for it; stores of the hooks
@@ -38,7 +38,12 @@ impl CallScope {
   ///
   /// An exception thrown by `func` becomes an uncaught exception, reported inside the
   /// captured context, as for a throwing callback of `fs` or `timers`.
-  pub fn call(&self, env: &Env, func: sys::napi_value, args: &[sys::napi_value]) -> Result<()> {
+  pub(crate) fn call(
+    &self,
+    env: &Env,
+    func: sys::napi_value,
+    args: &[sys::napi_value],
+  ) -> Result<()> {
     let status = self.make_callback(env, func, args)?;
     if status == sys::Status::napi_pending_exception {
       return self.report_uncaught(env);
@@ -54,8 +59,7 @@ impl CallScope {
   ) -> Result<sys::napi_status> {
     // napi_make_callback needs an object receiver; the global is what Node's own
     // callbacks would see in sloppy mode.
-    let mut receiver = ptr::null_mut();
-    check(unsafe { sys::napi_get_global(env.raw(), &mut receiver) })?;
+    let receiver = global(env)?;
     let mut result = ptr::null_mut();
     Ok(unsafe {
       sys::napi_make_callback(
@@ -78,18 +82,7 @@ impl CallScope {
   fn report_uncaught(&self, env: &Env) -> Result<()> {
     let mut error = ptr::null_mut();
     check(unsafe { sys::napi_get_and_clear_last_exception(env.raw(), &mut error) })?;
-    let name = "reportUncaught";
-    let mut report = ptr::null_mut();
-    check(unsafe {
-      sys::napi_create_function(
-        env.raw(),
-        name.as_ptr().cast(),
-        name.len() as isize,
-        Some(report_uncaught),
-        ptr::null_mut(),
-        &mut report,
-      )
-    })?;
+    let report = function(env, "reportUncaught", Some(report_uncaught))?;
     check(self.make_callback(env, report, &[error])?)
   }
 }
@@ -125,19 +118,19 @@ impl Drop for CallScope {
 
 /// A JS value kept alive past the call that handed it over (a strong `napi_ref`).
 /// Like [`CallScope`], it belongs to its JS thread.
-pub struct Rooted {
+pub(crate) struct Rooted {
   env: sys::napi_env,
   reference: sys::napi_ref,
 }
 
 impl Rooted {
-  pub fn new(env: &Env, value: sys::napi_value) -> Result<Self> {
+  pub(crate) fn new(env: &Env, value: sys::napi_value) -> Result<Self> {
     let mut reference = ptr::null_mut();
     check(unsafe { sys::napi_create_reference(env.raw(), value, 1, &mut reference) })?;
     Ok(Rooted { env: env.raw(), reference })
   }
 
-  pub fn get(&self, env: &Env) -> Result<sys::napi_value> {
+  pub(crate) fn get(&self, env: &Env) -> Result<sys::napi_value> {
     let mut value = ptr::null_mut();
     check(unsafe { sys::napi_get_reference_value(env.raw(), self.reference, &mut value) })?;
     Ok(value)
@@ -155,7 +148,7 @@ impl Drop for Rooted {
 /// napi-rs moves a whole task to a libuv pool thread for `compute`, but the fields
 /// wrapped here are created, used and dropped only on the JS thread (napi-rs drops a
 /// finished task in its completion callback); the pool thread never touches them.
-pub struct JsThreadOnly<T>(pub T);
+pub(crate) struct JsThreadOnly<T>(pub T);
 
 // SAFETY: see the type's documentation; every owner keeps the JS-thread-only rule.
 unsafe impl<T> Send for JsThreadOnly<T> {}

@@ -5,7 +5,8 @@
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// The message of a caught panic, as reported to JavaScript.
+/// The message of a caught panic, as reported to JavaScript (see
+/// [`Error::Panicked`](crate::Error::Panicked)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Panic(pub String);
 
@@ -26,7 +27,7 @@ impl Panic {
 ///
 /// `AssertUnwindSafe` is sound here because a panicking task is never run again:
 /// whatever state it left half-written is dropped, not observed.
-pub fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panic> {
+pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panic> {
   catch_unwind(AssertUnwindSafe(f)).map_err(Panic::from_payload)
 }
 
