@@ -139,4 +139,9 @@ impl AbortFlag {
   pub fn is_raised(&self) -> bool {
     self.0.load(Ordering::Acquire)
   }
+
+  /// A reference that does not keep the flag (nor so the work that polls it) alive.
+  pub(crate) fn downgrade(&self) -> std::sync::Weak<AtomicBool> {
+    Arc::downgrade(&self.0)
+  }
 }
