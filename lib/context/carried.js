@@ -38,6 +38,11 @@ const marked = new Map()
 /** The same entries, for capture(): an array walks faster than a Map's iterator. */
 let entries = []
 
+/** Brings `entries` up to date after `marked` changed. */
+function relist() {
+  entries = [...marked.values()]
+}
+
 function mark(storage, name, read) {
   if (name === '') {
     throw invalidArgValue("The property 'options.name' must be a non-empty string when 'options.cloneIntoWorkers' is true")
@@ -45,9 +50,8 @@ function mark(storage, name, read) {
   if (marked.get(name)?.storage.deref() !== undefined) {
     throw invalidArgValue(`The property 'options.name' must be unique among storages with 'options.cloneIntoWorkers'. Received '${name}'`)
   }
-  const entry = new CarriedStorage(name, storage, read, undefined, undefined)
-  marked.set(name, entry)
-  entries = [...marked.values()]
+  marked.set(name, new CarriedStorage(name, storage, read, undefined, undefined))
+  relist()
 }
 
 /**
@@ -58,11 +62,11 @@ function mark(storage, name, read) {
 function carry(storage, name, encode, decode) {
   const entry = new CarriedStorage(name, storage, currentStore, encode, decode)
   marked.set(name, entry)
-  entries = [...marked.values()]
+  relist()
   return () => {
     if (marked.get(name) !== entry) return
     marked.delete(name)
-    entries = [...marked.values()]
+    relist()
   }
 }
 

@@ -91,11 +91,12 @@ class AsyncResource extends NodeAsyncResource {
     // Node's constructor reads the options through the prototype chain: it gets its
     // own copy of the own properties.
     const own = typeof options === 'object' && options !== null
-    super(type, own ? { triggerAsyncId: ownProperty(options, 'triggerAsyncId'), requireManualDestroy: ownProperty(options, 'requireManualDestroy') } : options)
+    const manual = own ? ownProperty(options, 'requireManualDestroy') : undefined
+    super(type, own ? { triggerAsyncId: ownProperty(options, 'triggerAsyncId'), requireManualDestroy: manual } : options)
     this.#frame = carrier.resourceFrame(this)
     young[youngLength] = this
     young[youngLength + 1] = type
-    young[youngLength + 2] = own && Boolean(ownProperty(options, 'requireManualDestroy'))
+    young[youngLength + 2] = Boolean(manual)
     youngLength += 3
     if (youngLength === young.length) flush()
     else queueFlush()
