@@ -73,6 +73,10 @@ pub struct AbortHandle(Weak<Pending>);
 ///   function to call back (the callback or `onProgress`), it is the caller's captured
 ///   context, and the callbacks run inside it (the N-API async work beside it is then
 ///   of type `baton_napi.Work`); without one, it is the async work itself.
+/// - When the thread's JS environment exits (`process.exit()`, an uncaught exception),
+///   every call's [`Control::checkpoint`] fails from then on, so that the exit does
+///   not wait for the work: the first call on a thread adds a `process` `exit`
+///   listener for that.
 ///
 /// ```no_run
 /// use baton_napi::{schedule, CallOptions, Control, Error, Scheduled, Task};
