@@ -88,16 +88,37 @@ test('maxQueue: tasks beyond it fail with ERR_BATON_QUEUE_FULL; "auto" is maxThr
   }
 })
 
-test('maxQueue 0: nothing waits; a refused task starts a worker for the tasks to come', async (t) => {
-  const pool = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 1, maxQueue: 0 })
+test('maxQueue 0: a task that a starting worker has room for is not queued; beyond every worker\'s room, refused', async (t) => {
+  for (const minThreads of [0, 1]) {
+    // A fresh pool: its worker is starting (or, with minThreads 0, started for this task).
+    const pool = new WorkerPool({ filename: TASKS, minThreads, maxThreads: 1, maxQueue: 0 })
+    const first = pool.run({ value: 'first', ms: 20 }, { name: 'delayed' })
+    t.is(pool.queueSize, 0)
+    t.is(pool.threads.length, 1)
+    await t.throwsAsync(pool.run({ a: 1, b: 1 }, { name: 'add' }), { code: 'ERR_BATON_QUEUE_FULL' })
+    t.is(await first, 'first')
+    t.is(await pool.run({ a: 1, b: 2 }, { name: 'add' }), 3)
+    t.is(pool.threads.length, 1)
+    await pool.close()
+  }
+  // Two workers to start, one task each; the third has no room anywhere.
+  const pool = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 2, maxQueue: 0, concurrentTasksPerWorker: 1 })
+  const taken = [pool.run({ value: 1, ms: 20 }, { name: 'delayed' }), pool.run({ value: 2, ms: 20 }, { name: 'delayed' })]
+  t.is(pool.threads.length, 2)
   await t.throwsAsync(pool.run({ a: 1, b: 1 }, { name: 'add' }), { code: 'ERR_BATON_QUEUE_FULL' })
-  t.is(pool.threads.length, 1)
-  // Refused until that worker is ready, then taken straight to it.
-  const retry = (error) => (error.code === 'ERR_BATON_QUEUE_FULL' ? new Promise((resolve) => setTimeout(resolve, 10)) : Promise.reject(error))
-  let value
-  while (value === undefined) value = await pool.run({ a: 1, b: 2 }, { name: 'add' }).catch(retry)
-  t.is(value, 3)
-  t.is(pool.threads.length, 1)
+  t.deepEqual(await Promise.all(taken), [1, 2])
+  await pool.close()
+})
+
+test('queueSize counts only tasks no worker has room for, starting workers included', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, minThreads: 1, maxThreads: 3, maxQueue: 1 })
+  // One task for each of the three workers (two of them started for it), one queued.
+  const accepted = Array.from({ length: 4 }, (_, i) => pool.run({ value: i, ms: 20 }, { name: 'delayed' }))
+  t.is(pool.threads.length, 3)
+  t.is(pool.queueSize, 1)
+  await t.throwsAsync(pool.run({ a: 1, b: 1 }, { name: 'add' }), { code: 'ERR_BATON_QUEUE_FULL' })
+  t.deepEqual(await Promise.all(accepted), [0, 1, 2, 3])
+  t.is(pool.queueSize, 0)
   await pool.close()
 })
 
@@ -194,7 +215,9 @@ test('transferList: the buffer moves to the worker and is detached here', async 
   const kept = new Uint8Array([4])
   await t.throwsAsync(pool.run(kept, { name: 'echo', transferList: [kept.buffer] }), { code: 'ERR_BATON_POOL_CLOSED' })
   const full = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 1, maxQueue: 0 })
+  const occupying = full.run({ value: 'busy', ms: 20 }, { name: 'delayed' })
   await t.throwsAsync(full.run(kept, { name: 'echo', transferList: [kept] }), { code: 'ERR_BATON_QUEUE_FULL' })
   t.is(kept.byteLength, 1)
+  t.is(await occupying, 'busy')
   await full.close()
 })

@@ -26,15 +26,20 @@ test('workerCreate and workerExit carry the Worker; threads lists the live ones'
   t.deepEqual(pool.threads, [])
 })
 
-test('needsDrain when more tasks are out than the workers take at once; drain when back under', async (t) => {
+test('needsDrain once as many tasks are out as the workers run at once, as piscina; drain when back under', async (t) => {
   const pool = new WorkerPool({ filename: TASKS, maxThreads: 1, concurrentTasksPerWorker: 2 })
   const order = []
   pool.on('needsDrain', () => order.push(['needsDrain', pool.needsDrain]))
   pool.on('drain', () => order.push(['drain', pool.needsDrain]))
-  const tasks = [pool.run({ value: 1, ms: 5 }, { name: 'delayed' }), pool.run({ value: 2, ms: 5 }, { name: 'delayed' })]
+  const tasks = [pool.run({ value: 1, ms: 5 }, { name: 'delayed' })]
   t.false(pool.needsDrain)
+  // The starting worker's two slots are taken: the next task would wait.
+  tasks.push(pool.run({ value: 2, ms: 5 }, { name: 'delayed' }))
+  t.true(pool.needsDrain)
+  t.is(pool.queueSize, 0)
   tasks.push(pool.run({ value: 3, ms: 5 }, { name: 'delayed' }), pool.run({ value: 4, ms: 5 }, { name: 'delayed' }))
   t.true(pool.needsDrain)
+  t.is(pool.queueSize, 2)
   await Promise.all(tasks)
   t.false(pool.needsDrain)
   t.deepEqual(order, [

@@ -56,6 +56,15 @@ test('close({ force: true }) rejects the queued tasks; the running ones finish',
   t.deepEqual(pool.threads, [])
 })
 
+test('close({ force: true }) on a fresh pool: the tasks its starting workers have room for run, only the rest are rejected', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, minThreads: 1, maxThreads: 2, concurrentTasksPerWorker: 2 })
+  // Two slots on the worker starting with the pool, two on the one started for them; then the queue.
+  const tasks = Array.from({ length: 6 }, (_, i) => outcome(delayed(pool, i, 5)))
+  t.is(pool.queueSize, 2)
+  await pool.close({ force: true })
+  t.deepEqual(await Promise.all(tasks), [{ value: 0 }, { value: 1 }, { value: 2 }, { value: 3 }, { code: 'ERR_BATON_POOL_CLOSED' }, { code: 'ERR_BATON_POOL_CLOSED' }])
+})
+
 test('close() then close({ force: true }): the queued tasks are rejected', async (t) => {
   const pool = new WorkerPool({ filename: TASKS, maxThreads: 1 })
   const id = 'force-later'

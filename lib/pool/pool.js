@@ -45,10 +45,9 @@ class WorkerPool extends EventEmitterAsyncResource {
   #tasks = new Map()
   /** @type {Map<number, WorkerInfo>} live workers by id */
   #workerInfos = new Map()
-  #starting = 0
   /** Set when a worker failed to load the task module: no new worker is started until the next task. */
   #initError
-  /** Tasks beyond this many wait in the queue: `needsDrain`. */
+  /** As many tasks as the workers run at once: from this many on, `needsDrain`. */
   #capacity
   #idle = []
   #idleTimer
@@ -105,13 +104,12 @@ class WorkerPool extends EventEmitterAsyncResource {
     } catch (error) {
       return entry.refuse(error)
     }
-    const id = this.#core.submit(payload)
-    if (id === null) {
-      // More demand than the workers take: with maxQueue 0 nothing ever waits, so this is
-      // the only moment to start one for the tasks to come.
-      if (this.#starting === 0 && this.#mayStartWorker(this.#options.maxThreads)) this.#startWorker()
-      return entry.refuse(queueFull(this.#options.maxQueue))
-    }
+    let id = this.#core.submit(payload)
+    // No worker has room and the queue is full (with maxQueue 0, always): a worker
+    // started now takes the task into its inbox, as piscina counts a starting worker's
+    // capacity out of the queue.
+    if (id === null && this.#mayStartWorker(this.#options.maxThreads) && this.#startWorker()) id = this.#core.submit(payload)
+    if (id === null) return entry.refuse(this.#initError === undefined ? queueFull(this.#options.maxQueue) : workerInit(this.#options.filename, this.#initError))
     // Only a task the pool took moves its buffers.
     if (transferList !== undefined) detach(transferList)
     entry.submitted()
@@ -122,7 +120,7 @@ class WorkerPool extends EventEmitterAsyncResource {
       signal.addEventListener('abort', entry.onAbort, { once: true })
     }
     this.#grow()
-    if (!this.#needsDrain && this.#tasks.size > this.#capacity) {
+    if (!this.#needsDrain && this.#tasks.size >= this.#capacity) {
       this.#needsDrain = true
       this.#notify('needsDrain')
     }
@@ -157,10 +155,10 @@ class WorkerPool extends EventEmitterAsyncResource {
     return this.#workerInfos.size < limit && this.#initError === undefined
   }
 
-  /** Starts a worker while tasks wait for one that is not already starting. */
+  /** Starts a worker while tasks wait in the queue: every worker, started or starting, is full. */
   #grow() {
     if (!this.#mayStartWorker(this.#options.maxThreads)) return
-    if (this.#core.queueSize > this.#starting * this.#options.concurrentTasksPerWorker) this.#startWorker()
+    if (this.#core.queueSize > 0) this.#startWorker()
   }
 
   #abort(id) {
@@ -193,9 +191,8 @@ class WorkerPool extends EventEmitterAsyncResource {
     } finally {
       setEnvironmentData(CONFIG, undefined)
     }
-    const info = new WorkerInfo(id, worker, () => this.#starting--)
+    const info = new WorkerInfo(id, worker)
     this.#workerInfos.set(id, info)
-    this.#starting++
     worker.on('exit', (code) => this.#onExit(info, code))
     // An idle pool must not keep the process alive; pending tasks do (the core's ref).
     // After the 'message' listener: adding one refs the worker's port again.
@@ -216,7 +213,6 @@ class WorkerPool extends EventEmitterAsyncResource {
   /** @param {WorkerInfo} info */
   #onExit(info, code) {
     this.#workerInfos.delete(info.id)
-    if (!info.ready) this.#starting--
     // Completions that arrived before the exit settle first, as results.
     this.#core.flush()
     const ended = this.#core.workerExited(info.id, info.forAbort)
@@ -272,7 +268,7 @@ class WorkerPool extends EventEmitterAsyncResource {
   }
 
   #afterSettle() {
-    if (this.#needsDrain && this.#tasks.size <= this.#capacity) {
+    if (this.#needsDrain && this.#tasks.size < this.#capacity) {
       this.#needsDrain = false
       this.#notify('drain')
     }

@@ -17,9 +17,8 @@ class WorkerInfo {
   /**
    * @param {number} id the native core's id of the worker
    * @param {import('node:worker_threads').Worker} worker just made, not yet unref'd
-   * @param {() => void} onReady called once the worker says it is ready
    */
-  constructor(id, worker, onReady) {
+  constructor(id, worker) {
     this.id = id
     this.worker = worker
     /** The task module loaded and the worker attached to the core. */
@@ -33,7 +32,6 @@ class WorkerInfo {
     worker.on('message', (message) => {
       if (message === READY) {
         this.ready = true
-        onReady()
       } else if (message === EXITED_LOADING) {
         this.error ??= new Error('the worker called process.exit() while loading')
       } else if (message === UNSETTLED_LOADING) {

@@ -35,7 +35,9 @@ struct Assigned {
 
 struct Worker {
   capacity: usize,
-  /// False until the worker has loaded its module and attached.
+  /// False until the worker has loaded its module and attached. A starting worker is
+  /// given tasks up to its capacity all the same, as piscina hands tasks to the workers
+  /// it starts: they wait in its inbox, not in the queue, and run once it attaches.
   attached: bool,
   inbox: Vec<Message>,
   /// The tasks given to this worker, started or not.
@@ -44,7 +46,7 @@ struct Worker {
 
 impl Worker {
   fn has_room(&self) -> bool {
-    self.attached && self.assigned.len() < self.capacity
+    self.assigned.len() < self.capacity
   }
 }
 
@@ -92,7 +94,16 @@ impl Dispatch {
     self.queue.len()
   }
 
-  /// A slot for a worker about to start; it gets tasks once attached.
+  /// Attached workers with no task: piscina's `idleThreads`.
+  pub fn idle_workers(&self) -> usize {
+    self
+      .workers
+      .values()
+      .filter(|w| w.attached && w.assigned.is_empty())
+      .count()
+  }
+
+  /// A slot for a worker about to start; it takes queued tasks into its inbox at once.
   pub fn add_worker(&mut self, capacity: usize) -> WorkerId {
     let id = self.next_worker;
     self.next_worker += 1;
@@ -103,17 +114,20 @@ impl Dispatch {
       assigned: HashMap::new(),
     };
     self.workers.insert(id, worker);
+    self.fill(id);
     id
   }
 
-  /// Attaches the worker, which has loaded its module: it takes queued tasks from now
-  /// on. False if it is unknown (it was removed while starting).
+  /// Attaches the worker, which has loaded its module: it is woken for what its inbox
+  /// got while it started. False if it is unknown (it was removed while starting).
   pub fn attach(&mut self, worker: WorkerId) -> bool {
     let Some(w) = self.workers.get_mut(&worker) else {
       return false;
     };
     w.attached = true;
-    self.fill(worker);
+    if !w.inbox.is_empty() && !self.wakes.contains(&worker) {
+      self.wakes.push(worker);
+    }
     true
   }
 
@@ -122,13 +136,13 @@ impl Dispatch {
   pub fn submit(&mut self, payload: Arc<[u8]>) -> Option<TaskId> {
     let id = self.next_task;
     let job = Job { id, payload, submitted: Instant::now() };
-    // The least loaded worker with room; ties go to the lowest id, so that work
-    // concentrates on few workers and the others can go idle.
+    // An attached worker before a starting one, then the least loaded; ties go to the
+    // lowest id, so that work concentrates on few workers and the others can go idle.
     let target = self
       .workers
       .iter()
       .filter(|(_, w)| w.has_room())
-      .min_by_key(|(id, w)| (w.assigned.len(), **id))
+      .min_by_key(|(id, w)| (!w.attached, w.assigned.len(), **id))
       .map(|(id, _)| *id);
     match target {
       Some(worker) => self.assign(worker, job),
@@ -328,12 +342,14 @@ mod tests {
   }
 
   #[test]
-  fn queues_until_a_worker_is_ready_then_fills_it_to_capacity() {
+  fn a_starting_worker_takes_tasks_to_capacity_and_is_woken_once_attached() {
     let mut d = Dispatch::new(100);
     let w = d.add_worker(2);
     let ids: Vec<_> = (0..3).map(|i| d.submit(payload(i)).unwrap()).collect();
-    assert_eq!(d.queue_size(), 3);
-    assert!(d.take_wakes().is_empty());
+    // Only the task beyond the starting worker's capacity is queued.
+    assert_eq!(d.queue_size(), 1);
+    d.take_wakes();
+    assert_eq!(d.idle_workers(), 0);
     assert!(d.attach(w));
     assert_eq!(d.take_wakes(), vec![w]);
     assert_eq!(run_ids(&d.take(w)), ids[..2].to_vec());
@@ -342,6 +358,30 @@ mod tests {
     // Completing made room: the queued task moved to the inbox.
     assert_eq!(run_ids(&d.take(w)), vec![ids[2]]);
     assert_eq!(d.queue_size(), 0);
+    assert!(d.complete(w, ids[1]).is_some());
+    assert!(d.complete(w, ids[2]).is_some());
+    assert_eq!(d.idle_workers(), 1);
+  }
+
+  #[test]
+  fn a_new_worker_takes_queued_tasks_and_attached_workers_come_first() {
+    let mut d = Dispatch::new(100);
+    let a = d.add_worker(2);
+    d.attach(a);
+    let first = d.submit(payload(1)).unwrap();
+    let b = d.add_worker(1);
+    // `a` is attached and has room: it gets the task, not the idle but starting `b`.
+    let second = d.submit(payload(2)).unwrap();
+    let third = d.submit(payload(3)).unwrap();
+    let queued = d.submit(payload(4)).unwrap();
+    assert_eq!(d.queue_size(), 1);
+    let c = d.add_worker(1);
+    assert_eq!(d.queue_size(), 0);
+    d.attach(b);
+    d.attach(c);
+    assert_eq!(run_ids(&d.take(a)), vec![first, second]);
+    assert_eq!(run_ids(&d.take(b)), vec![third]);
+    assert_eq!(run_ids(&d.take(c)), vec![queued]);
   }
 
   #[test]
@@ -488,10 +528,6 @@ mod tests {
     }
     for w in d.workers.values() {
       assert!(w.assigned.len() <= w.capacity);
-      assert!(
-        w.attached || w.assigned.is_empty(),
-        "a worker that has not attached has tasks"
-      );
       for (id, assigned) in &w.assigned {
         *places.entry(*id).or_default() += 1;
         let in_inbox = w
@@ -505,10 +541,7 @@ mod tests {
         );
       }
       if !d.queue.is_empty() {
-        assert!(
-          !w.has_room(),
-          "a task waits while an attached worker has room"
-        );
+        assert!(!w.has_room(), "a task waits while a worker has room");
       }
     }
     for id in submitted {

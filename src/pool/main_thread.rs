@@ -58,15 +58,17 @@ impl PoolCore {
     self.pool.inner.lock().dispatch.queue_size() as u32
   }
 
-  /// A slot for a worker about to be started; it attaches from its own thread.
+  /// Attached workers with no task.
+  #[napi(getter)]
+  pub fn idle_workers(&self) -> u32 {
+    self.pool.inner.lock().dispatch.idle_workers() as u32
+  }
+
+  /// A slot for a worker about to be started: it takes tasks into its inbox at once,
+  /// and attaches from its own thread.
   #[napi]
   pub fn add_worker(&self, capacity: u32) -> u32 {
-    self
-      .pool
-      .inner
-      .lock()
-      .dispatch
-      .add_worker(capacity as usize)
+    self.pool.with(|d| d.add_worker(capacity as usize))
   }
 
   /// Queues a serialized task, or hands it straight to a worker with room. Returns its
