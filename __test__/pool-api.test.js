@@ -160,7 +160,7 @@ test('concurrentTasksPerWorker: one worker runs several async tasks at once', as
   await pool.close()
 })
 
-test('wrong option and argument types fail at once with Node codes', (t) => {
+test('wrong option and argument types fail with Node codes: the constructor throws, run() rejects', async (t) => {
   t.throws(() => new WorkerPool(0), { code: 'ERR_OUT_OF_RANGE' })
   t.throws(() => new WorkerPool(1.5), { code: 'ERR_OUT_OF_RANGE' })
   t.throws(() => new WorkerPool(null), { code: 'ERR_INVALID_ARG_TYPE' })
@@ -182,10 +182,10 @@ test('wrong option and argument types fail at once with Node codes', (t) => {
   t.throws(() => new WorkerPool({ execArgv: [1] }), { code: 'ERR_INVALID_ARG_TYPE' })
 
   const pool = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 1 })
-  t.throws(() => pool.run(1, null), { code: 'ERR_INVALID_ARG_TYPE' })
-  t.throws(() => pool.run(1, { name: 1 }), { code: 'ERR_INVALID_ARG_TYPE' })
-  t.throws(() => pool.run(1, { signal: {} }), { code: 'ERR_INVALID_ARG_TYPE' })
-  t.throws(() => pool.run(1, { transferList: [{}] }), { code: 'ERR_INVALID_ARG_TYPE' })
+  await t.throwsAsync(pool.run(1, null), { code: 'ERR_INVALID_ARG_TYPE' })
+  await t.throwsAsync(pool.run(1, { name: 1 }), { code: 'ERR_INVALID_ARG_TYPE' })
+  await t.throwsAsync(pool.run(1, { signal: {} }), { code: 'ERR_INVALID_ARG_TYPE' })
+  await t.throwsAsync(pool.run(1, { transferList: [{}] }), { code: 'ERR_INVALID_ARG_TYPE' })
   t.throws(() => pool.runTask(1), { code: 'ERR_INVALID_ARG_TYPE' })
   t.throws(() => pool.runTask(1, 'cb'), { code: 'ERR_INVALID_ARG_TYPE' })
   t.is(pool.queueSize, 0)

@@ -16,17 +16,31 @@ test('new WorkerPool(bad): Node codes and messages', (t) => {
   t.throws(() => new WorkerPool({ execArgv: '--x' }), typeError("The \"options.execArgv\" property must be an instance of Array. Received type string ('--x')"))
 })
 
-test('run, runTask and close: bad arguments throw ERR_INVALID_ARG_TYPE, and nothing is submitted', async (t) => {
+test('run and close: bad arguments reject with ERR_INVALID_ARG_TYPE, as piscina\'s async methods do; runTask\'s bad callback throws; nothing is submitted', async (t) => {
   const pool = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 1 })
-  t.throws(() => pool.run(1, null), typeError('The "options" argument must be of type object. Received null'))
-  t.throws(() => pool.run(1, 42), typeError('The "options" argument must be of type object. Received type number (42)'))
-  t.throws(() => pool.run(1, { signal: 'x' }), typeError("The \"options.signal\" property must be an instance of AbortSignal. Received type string ('x')"))
+  // Each returns a rejected promise, not a throw.
+  const rejects = (call, expected) => {
+    let returned
+    t.notThrows(() => {
+      returned = call()
+    })
+    t.true(returned instanceof Promise)
+    return t.throwsAsync(returned, expected)
+  }
+  await rejects(() => pool.run(1, null), typeError('The "options" argument must be of type object. Received null'))
+  await rejects(() => pool.run(1, 42), typeError('The "options" argument must be of type object. Received type number (42)'))
+  await rejects(() => pool.run(1, { signal: 'x' }), typeError("The \"options.signal\" property must be an instance of AbortSignal, EventTarget or EventEmitter. Received type string ('x')"))
+  await rejects(() => pool.run(1, { name: 1 }), typeError('The "options.name" property must be of type string. Received type number (1)'))
+  await rejects(() => pool.close(null), typeError('The "options" argument must be of type object. Received null'))
+  await rejects(() => pool.close(42), typeError('The "options" argument must be of type object. Received type number (42)'))
+  await rejects(() => pool.close({ force: 'yes' }), typeError("The \"options.force\" property must be of type boolean. Received type string ('yes')"))
   t.throws(() => pool.runTask(1, 'x'), typeError("The \"callback\" argument must be of type function. Received type string ('x')"))
   t.throws(() => pool.runTask(1, null), typeError('The "callback" argument must be of type function. Received null'))
-  t.throws(() => pool.close(null), typeError('The "options" argument must be of type object. Received null'))
-  t.throws(() => pool.close(42), typeError('The "options" argument must be of type object. Received type number (42)'))
-  t.throws(() => pool.close({ force: 'yes' }), typeError("The \"options.force\" property must be of type boolean. Received type string ('yes')"))
   t.is(pool.queueSize, 0)
+  // null is an option's absence, as for piscina: the pool's `name`, no signal.
+  const named = new WorkerPool({ filename: TASKS, name: 'add', minThreads: 0, maxThreads: 1 })
+  t.is(await named.run({ a: 1, b: 2 }, { name: null, signal: null, transferList: undefined }), 3)
+  await named.close()
   // None of those closed it.
   t.is(await pool.run({ a: 1, b: 2 }, { name: 'add' }), 3)
   await pool.close(undefined)

@@ -14,7 +14,6 @@ const binding = require('../shared/binding')
 const { TASK_ABORTED, abortError, poolClosed, queueFull, workerExited, workerInit } = require('../shared/errors')
 const {
   ownProperty,
-  validateAbortSignal,
   validateBoolean,
   validateFunction,
   validateObject,
@@ -26,7 +25,7 @@ const carried = require('../context/carried')
 const { normalize } = require('./options')
 const { CONFIG, SETTLED_STRIDE } = require('./protocol')
 const { PoolStats } = require('./stats')
-const { PoolTask, rethrow } = require('./task')
+const { PoolTask, rethrow, validateSignal } = require('./task')
 const transport = require('./transport')
 const { WorkerInfo } = require('./worker-info')
 
@@ -70,17 +69,26 @@ class WorkerPool extends EventEmitterAsyncResource {
     }
   }
 
-  /** Runs `task` in a worker; the Promise settles in the caller's context. */
+  /** Runs `task` in a worker; the Promise settles in the caller's context. Bad options reject it, as piscina's async run() does. */
   run(task, options = undefined) {
+    try {
+      return this.#run(task, options)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /** `null` for a run option is its absence, as for piscina. */
+  #run(task, options) {
     let name, signal, transferList
     if (options !== undefined) {
       validateObject(options, 'options')
-      name = ownProperty(options, 'name')
-      signal = ownProperty(options, 'signal')
+      name = ownProperty(options, 'name') ?? undefined
+      signal = ownProperty(options, 'signal') ?? undefined
       transferList = ownProperty(options, 'transferList')
     }
     if (name !== undefined) validateString(name, 'options.name')
-    if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
+    if (signal !== undefined) validateSignal(signal, 'options.signal')
     if (transferList !== undefined) transferList = validateTransferList(transferList, 'options.transferList')
     return new Promise((resolve, reject) => this.#submit(new PoolTask(this.asyncId, task, name, transferList, signal, undefined, resolve, reject)))
   }
@@ -95,7 +103,7 @@ class WorkerPool extends EventEmitterAsyncResource {
   #submit(entry) {
     if (this.#state !== OPEN) return entry.refuse(poolClosed())
     const { signal, transferList } = entry
-    if (signal?.aborted) return entry.refuse(abortError(signal.reason, TASK_ABORTED))
+    if (entry.aborted) return entry.refuse(abortError(entry.abortReason, TASK_ABORTED))
     let payload
     try {
       payload = transport.encodeTask(entry.task, entry.name, carried.capture())
@@ -115,10 +123,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     entry.submitted()
     if (this.#tasks.size === 0) this.#busy()
     this.#tasks.set(id, entry)
-    if (signal !== undefined) {
-      entry.onAbort = () => this.#abort(id)
-      signal.addEventListener('abort', entry.onAbort, { once: true })
-    }
+    if (signal !== undefined) entry.listen(() => this.#abort(id))
     this.#grow()
     if (!this.#needsDrain && this.#tasks.size >= this.#capacity) {
       this.#needsDrain = true
@@ -165,7 +170,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     const entry = this.#tasks.get(id)
     if (entry === undefined) return
     const where = this.#core.abort(id)
-    this.#fail(id, entry, abortError(entry.signal.reason, TASK_ABORTED))
+    this.#fail(id, entry, abortError(entry.abortReason, TASK_ABORTED))
     if (where.type !== 'Started' || this.#options.abortGracePeriod === Infinity) return
     // Running: its handler's signal fires now; a handler that ignores it loses its worker.
     const timer = setTimeout(() => {
@@ -288,9 +293,18 @@ class WorkerPool extends EventEmitterAsyncResource {
 
   /**
    * Stops taking tasks, lets the queued and running ones finish (with `force`, rejects
-   * the queued ones with ERR_BATON_POOL_CLOSED), then ends the workers.
+   * the queued ones with ERR_BATON_POOL_CLOSED), then ends the workers. Bad options
+   * reject, as piscina's async close() does.
    */
   close(options = undefined) {
+    try {
+      return this.#close(options)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  #close(options) {
     let force = false
     if (options !== undefined) {
       validateObject(options, 'options')

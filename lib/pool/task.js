@@ -3,7 +3,8 @@
 // One submitted WorkerPool task, as piscina's TaskInfo: what run()/runTask() were
 // given, and the AsyncResource that settles it in the submitter's context.
 
-const { falsyThrown } = require('../shared/errors')
+const { EventEmitter } = require('node:events')
+const { falsyThrown, invalidArgType } = require('../shared/errors')
 const { AsyncResource } = require('../context/resource')
 
 /**
@@ -16,7 +17,7 @@ class PoolTask extends AsyncResource {
    * @param {unknown} task the value handed to the worker's handler
    * @param {string | undefined} name the handler's export name
    * @param {ArrayBuffer[] | undefined} transferList checked buffers to move with the task
-   * @param {AbortSignal | undefined} signal
+   * @param {AbortSignal | EventTarget | EventEmitter | undefined} signal checked by validateSignal
    * @param {((err: unknown, result?: unknown) => void) | undefined} callback runTask()'s; undefined for run()'s Promise
    * @param {((value: unknown) => void) | undefined} resolve
    * @param {((error: unknown) => void) | undefined} reject
@@ -30,8 +31,29 @@ class PoolTask extends AsyncResource {
     this.callback = callback
     this.resolve = resolve
     this.reject = reject
-    /** The signal's listener, once the pool has taken the task. */
-    this.onAbort = undefined
+    /** Removes the signal's listener, which `listen` added once the pool took the task. */
+    this.unlisten = undefined
+  }
+
+  /** An EventEmitter has no `aborted` state: only its 'abort' event aborts, as in piscina. */
+  get aborted() {
+    return this.signal !== undefined && !(this.signal instanceof EventEmitter) && this.signal.aborted === true
+  }
+
+  get abortReason() {
+    return this.signal instanceof EventEmitter ? undefined : this.signal.reason
+  }
+
+  /** Calls `onAbort` when the signal fires, once, until the task settles. */
+  listen(onAbort) {
+    const { signal } = this
+    if (signal instanceof EventEmitter) {
+      signal.once('abort', onAbort)
+      this.unlisten = () => signal.removeListener('abort', onAbort)
+    } else {
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.unlisten = () => signal.removeEventListener('abort', onAbort)
+    }
   }
 
   /** The pool has encoded the task: it need not keep the value alive until it settles. */
@@ -41,7 +63,7 @@ class PoolTask extends AsyncResource {
 
   /** `ok` apart from the result: a task may throw `null` or `undefined`, and that is a failure. */
   settle(ok, result) {
-    if (this.onAbort !== undefined) this.signal.removeEventListener('abort', this.onAbort)
+    this.unlisten?.()
     if (this.callback === undefined) {
       if (ok) this.resolve(result)
       else this.reject(result)
@@ -76,4 +98,14 @@ function rethrow(error) {
   throw error
 }
 
-module.exports = { PoolTask, rethrow }
+/**
+ * A run's `signal`, as piscina takes it: an AbortSignal (or another EventTarget of
+ * 'abort'), or an EventEmitter of 'abort'. Told apart by class, not by the methods an
+ * object happens to have: a polluted Object.prototype must not make `{}` a signal.
+ */
+function validateSignal(signal, name) {
+  if (signal instanceof EventTarget || signal instanceof EventEmitter) return
+  throw invalidArgType(name, 'an instance of AbortSignal, EventTarget or EventEmitter', signal)
+}
+
+module.exports = { PoolTask, rethrow, validateSignal }
