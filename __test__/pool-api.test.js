@@ -17,6 +17,27 @@ test('new WorkerPool(numThreads) runs the default a+b task, by callback and by P
   await pool.close()
 })
 
+test('a pool without a filename (options, none or null) runs no built-in task: its workers start, its runs reject with ERR_MISSING_OPTION', async (t) => {
+  for (const make of [() => new WorkerPool({ minThreads: 1, maxThreads: 1 }), () => new WorkerPool(), () => new WorkerPool({ filename: null, minThreads: 1 })]) {
+    const pool = make()
+    const error = await t.throwsAsync(pool.run({ a: 1, b: 2 }), { instanceOf: TypeError, code: 'ERR_MISSING_OPTION' })
+    t.regex(error.message, /^options\.filename is required/)
+    const viaCallback = await new Promise((resolve) => pool.runTask({ a: 1, b: 2 }, resolve))
+    t.is(viaCallback.code, 'ERR_MISSING_OPTION')
+    t.is(pool.queueSize, 0)
+    t.is(pool.completed, 0)
+    t.true(pool.threads.length >= 1)
+    // Its workers started and stay up: nothing failed to load.
+    const [worker] = pool.threads
+    let exited = false
+    worker.once('exit', () => (exited = true))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    t.false(exited)
+    await pool.close()
+  }
+  t.throws(() => new WorkerPool({ filename: 1 }), { code: 'ERR_INVALID_ARG_TYPE', message: /of type string or an instance of URL, or null/ })
+})
+
 test('new WorkerPool(filename | URL | options), CJS and ESM, default and named exports', async (t) => {
   const byPath = new WorkerPool(join(fixtures, 'cjs-default.js'))
   t.is(await byPath.run('shout'), 'SHOUT')

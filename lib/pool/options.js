@@ -28,7 +28,7 @@ function moduleUrl(filename) {
   } else if (typeof filename === 'string') {
     path = resolve(filename)
   } else {
-    throw invalidArgType('options.filename', 'of type string or an instance of URL', filename)
+    throw invalidArgType('options.filename', 'of type string or an instance of URL, or null', filename)
   }
   let isFile = false
   try {
@@ -38,11 +38,15 @@ function moduleUrl(filename) {
   return pathToFileURL(path).href
 }
 
-/** `new WorkerPool(numThreads | filename | options)`. */
+/**
+ * `new WorkerPool(numThreads | filename | options)`. Only the number form runs the
+ * built-in `a + b` task; otherwise a pool without a filename is one whose runs name
+ * their module, as in piscina (`filename` is then null).
+ */
 function normalize(options) {
   if (typeof options === 'number') {
     validateInteger(options, 'numThreads', 1, 1024)
-    options = { minThreads: options, maxThreads: options }
+    options = { minThreads: options, maxThreads: options, filename: DEFAULT_TASK }
   } else if (typeof options === 'string' || options instanceof URL) {
     options = { filename: options }
   } else if (options === undefined) {
@@ -84,8 +88,9 @@ function normalize(options) {
   if (execArgv !== undefined) workerOptions.execArgv = validateStringArray(execArgv, 'options.execArgv')
   const workerData = option('workerData')
   if (workerData !== undefined) workerOptions.workerData = workerData
+  const filename = option('filename', null)
   return {
-    filename: moduleUrl(option('filename', DEFAULT_TASK)),
+    filename: filename === null ? null : moduleUrl(filename),
     name,
     minThreads,
     maxThreads,

@@ -11,7 +11,7 @@ const { once } = require('node:events')
 const { Worker, setEnvironmentData } = require('node:worker_threads')
 const { join } = require('node:path')
 const binding = require('../shared/binding')
-const { TASK_ABORTED, abortError, poolClosed, queueFull, workerExited, workerInit } = require('../shared/errors')
+const { TASK_ABORTED, abortError, filenameRequired, poolClosed, queueFull, workerExited, workerInit } = require('../shared/errors')
 const {
   ownProperty,
   validateBoolean,
@@ -102,6 +102,7 @@ class WorkerPool extends EventEmitterAsyncResource {
   /** @param {PoolTask} entry */
   #submit(entry) {
     if (this.#state !== OPEN) return entry.refuse(poolClosed())
+    if (this.#options.filename === null) return entry.refuse(filenameRequired())
     const { signal, transferList } = entry
     if (entry.aborted) return entry.refuse(abortError(entry.abortReason, TASK_ABORTED))
     let payload

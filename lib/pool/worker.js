@@ -77,6 +77,11 @@ function onMessages(batch) {
 }
 
 async function load() {
+  // A pool with no module of its own: nothing to load here.
+  if (filename === null) {
+    handlers = { default: undefined, named: {} }
+    return
+  }
   // A file URL: options.js resolved the path and checked the file exists.
   const namespace = await import(filename)
   // CommonJS modules arrive as `default`; ESM as named exports and maybe `default`.

@@ -52,6 +52,7 @@ const codes = Object.freeze({
   ERROR_NOT_CLONEABLE: 'ERR_BATON_ERROR_NOT_CLONEABLE',
   FALSY_VALUE_REJECTION: 'ERR_FALSY_VALUE_REJECTION',
   INVALID_ARG_VALUE: 'ERR_INVALID_ARG_VALUE',
+  MISSING_OPTION: 'ERR_MISSING_OPTION',
   MODULE_NOT_FOUND: 'ERR_MODULE_NOT_FOUND',
   NO_BINARY: 'ERR_BATON_NO_BINARY',
   PANIC: 'ERR_BATON_PANIC',
@@ -95,6 +96,11 @@ function poolClosed() {
   return nodeError(Error, codes.POOL_CLOSED, 'The WorkerPool is closed')
 }
 
+/** Node's `ERR_MISSING_OPTION` ("%s is required"), for a run with no module to run it. */
+function filenameRequired() {
+  return nodeError(TypeError, codes.MISSING_OPTION, 'options.filename is required: the WorkerPool has none, and the run named none')
+}
+
 function queueFull(maxQueue) {
   return nodeError(Error, codes.QUEUE_FULL, `The WorkerPool's queue is full (maxQueue: ${maxQueue})`)
 }
@@ -105,8 +111,10 @@ function workerExited(code, cause) {
   return nodeError(Error, codes.WORKER_EXITED, `The worker running this task ${why}`, cause === undefined ? undefined : { cause })
 }
 
+/** `filename`: null for a pool with no module of its own. */
 function workerInit(filename, cause) {
-  return nodeError(Error, codes.WORKER_INIT, `A worker could not load ${filename}: ${cause.message}`, { cause })
+  const what = filename === null ? 'start' : `load ${filename}`
+  return nodeError(Error, codes.WORKER_INIT, `A worker could not ${what}: ${cause.message}`, { cause })
 }
 
 function workerModuleUnsettled() {
@@ -149,6 +157,7 @@ module.exports = {
   codes,
   errorNotCloneable,
   falsyThrown,
+  filenameRequired,
   invalidArgType,
   invalidArgValue,
   nodeError,
