@@ -161,13 +161,13 @@ export function runInContext<A extends unknown[], R>(context: ExportedContext, f
 // WorkerPool: worker threads with a native dispatch core.
 
 export interface WorkerPoolOptions {
-  /** The worker module (path or file URL, CommonJS or ESM): a default export or named functions. Defaults to a task returning `a + b`. */
-  filename?: string | URL
+  /** The worker module (path or file URL, CommonJS or ESM): a default export or named functions. None (or null): runs must name theirs. */
+  filename?: string | URL | null
   /** The export to call when `run()` names none; the default export otherwise. */
   name?: string
   /** Workers kept even when idle. Default: half the available parallelism (at least 1, at most maxThreads). */
   minThreads?: number
-  /** Default: `os.availableParallelism()`. */
+  /** Default: `os.availableParallelism()`, or minThreads if that is more. */
   maxThreads?: number
   /** ms the pool must be idle before it ends the workers above minThreads. Default 1000. */
   idleTimeout?: number
@@ -177,6 +177,8 @@ export interface WorkerPoolOptions {
   concurrentTasksPerWorker?: number
   /** ms an aborted running task's handler has to finish before its worker is ended. Default 1000. */
   abortGracePeriod?: number
+  /** ms close() waits for the tasks before it ends as destroy() does (an 'error' event, or its rejection). Default 30000. */
+  closeTimeout?: number
   resourceLimits?: import('node:worker_threads').ResourceLimits
   /** e.g. `['--import', 'tsx']` for TypeScript workers. */
   execArgv?: string[]
@@ -187,9 +189,9 @@ export interface WorkerPoolOptions {
 
 export interface RunOptions {
   /** The worker module's export to call. */
-  name?: string
-  /** Aborting rejects with an `AbortError` (`cause`: `signal.reason`); a running handler's own signal fires. */
-  signal?: AbortSignal
+  name?: string | null
+  /** Aborting (an AbortSignal, or an EventEmitter's 'abort' event) rejects with an `AbortError` (`cause`: `signal.reason`); a running handler's own signal fires. */
+  signal?: AbortSignal | EventTarget | import('node:events').EventEmitter | null
   /** ArrayBuffers (or views) moved to the worker: detached here. */
   transferList?: Array<ArrayBuffer | ArrayBufferView>
 }
@@ -211,8 +213,30 @@ export class WorkerPool extends EventEmitterAsyncResource implements AsyncDispos
   [Symbol.asyncDispose](): Promise<void>
   readonly completed: number
   readonly queueSize: number
-  /** True while more tasks are pending than the workers can run at once. */
+  /** True while as many tasks are out as the workers can run at once, or more. */
   readonly needsDrain: boolean
+  /** The options in use, filled in, frozen; `filename` as a path. */
+  readonly options: Readonly<{
+    filename: string | null
+    name: string | null
+    minThreads: number
+    maxThreads: number
+    idleTimeout: number
+    maxQueue: number
+    concurrentTasksPerWorker: number
+    abortGracePeriod: number
+    closeTimeout: number
+    resourceLimits: Readonly<import('node:worker_threads').ResourceLimits> | undefined
+    env: Readonly<NodeJS.Dict<string>> | typeof import('node:worker_threads').SHARE_ENV | undefined
+    execArgv: readonly string[] | undefined
+    workerData: unknown
+  }>
+  readonly maxThreads: number
+  readonly minThreads: number
+  /** Milliseconds since the pool was made. */
+  readonly duration: number
+  /** Workers that have loaded their module and run no task. */
+  readonly idleThreads: number
   readonly threads: import('node:worker_threads').Worker[]
   /** Run time over wall time and maxThreads since the pool started, 0 to 1. */
   readonly utilization: number
@@ -222,7 +246,9 @@ export class WorkerPool extends EventEmitterAsyncResource implements AsyncDispos
   readonly waitTime: import('node:perf_hooks').RecordableHistogram
   on(event: 'workerCreate', listener: (worker: import('node:worker_threads').Worker) => void): this
   on(event: 'workerExit', listener: (worker: import('node:worker_threads').Worker, exitCode: number) => void): this
-  on(event: 'drain' | 'needsDrain', listener: () => void): this
+  on(event: 'drain' | 'needsDrain' | 'close', listener: () => void): this
+  /** What a worker's code posts with `parentPort.postMessage`. */
+  on(event: 'message', listener: (message: unknown) => void): this
   /** A worker crashed with no task to reject; unheard, it throws, as a `Worker`'s would. */
   on(event: 'error', listener: (error: Error) => void): this
   on(event: string | symbol, listener: (...args: any[]) => void): this

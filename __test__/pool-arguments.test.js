@@ -48,7 +48,7 @@ test('run and close: bad arguments reject with ERR_INVALID_ARG_TYPE, as piscina\
 })
 
 test('timer options: Infinity is never; beyond 2^31-1 ms is ERR_OUT_OF_RANGE, for each', (t) => {
-  for (const option of ['idleTimeout', 'abortGracePeriod']) {
+  for (const option of ['idleTimeout', 'abortGracePeriod', 'closeTimeout']) {
     for (const value of [2 ** 31, 1e12, -1, NaN, -Infinity]) {
       t.throws(() => new WorkerPool({ filename: TASKS, minThreads: 0, [option]: value }), {
         instanceOf: RangeError,

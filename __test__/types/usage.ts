@@ -77,12 +77,20 @@ async function poolForms(): Promise<void> {
   const p50: number = pool.runTime.percentile(50)
   const handler: WorkerPoolHandler<{ a: number }, number> = (task, signal) => (signal.aborted ? 0 : task.a)
   const marked = new AsyncLocalStorage<string>({ name: 'tenant', cloneIntoWorkers: true })
+  const { maxThreads, minThreads, duration, idleThreads, options } = pool
+  const modulePath: string | null = options.filename
+  pool.on('message', (message: unknown) => void message)
+  pool.on('close', () => {})
+  await pool.run(1, { signal: new (await import('node:events')).EventEmitter(), name: null })
+  new WorkerPool({ filename: null, closeTimeout: 1000 })
+  // @ts-expect-error the options in use are read-only
+  options.maxThreads = 1
   await pool.close({ force: true })
   // @ts-expect-error maxQueue is a number or 'auto'
   new WorkerPool({ maxQueue: 'many' })
   // @ts-expect-error the callback form returns nothing
   pool.runTask({}, () => {}).then(() => {})
-  void [sum, p50, handler, marked]
+  void [sum, p50, handler, marked, maxThreads, minThreads, duration, idleThreads, modulePath]
 }
 
 void poolForms

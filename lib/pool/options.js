@@ -58,10 +58,14 @@ function normalize(options) {
     const value = ownProperty(options, key)
     return value === undefined ? fallback : value
   }
-  const maxThreads = option('maxThreads', availableParallelism())
-  validateInteger(maxThreads, 'options.maxThreads', 1, 1024)
-  const minThreads = option('minThreads', Math.min(maxThreads, Math.max(1, Math.floor(availableParallelism() / 2))))
-  validateInteger(minThreads, 'options.minThreads', 0, maxThreads)
+  // As piscina: a minThreads above the default maxThreads raises it; an explicit
+  // maxThreads below minThreads is an error.
+  const givenMax = option('maxThreads')
+  if (givenMax !== undefined) validateInteger(givenMax, 'options.maxThreads', 1, 1024)
+  const givenMin = option('minThreads')
+  if (givenMin !== undefined) validateInteger(givenMin, 'options.minThreads', 0, givenMax ?? 1024)
+  const maxThreads = givenMax ?? Math.max(availableParallelism(), givenMin ?? 0)
+  const minThreads = givenMin ?? Math.min(maxThreads, Math.max(1, Math.floor(availableParallelism() / 2)))
   const idleTimeout = option('idleTimeout', 1000)
   validateDelay(idleTimeout, 'options.idleTimeout')
   const maxQueue = option('maxQueue', Infinity)
@@ -70,6 +74,8 @@ function normalize(options) {
   validateInteger(concurrentTasksPerWorker, 'options.concurrentTasksPerWorker', 1, 1024)
   const abortGracePeriod = option('abortGracePeriod', 1000)
   validateDelay(abortGracePeriod, 'options.abortGracePeriod')
+  const closeTimeout = option('closeTimeout', 30_000)
+  validateDelay(closeTimeout, 'options.closeTimeout')
   const name = option('name')
   if (name !== undefined) validateString(name, 'options.name')
   // What Worker reads, on an object with no prototype: it finds nothing it was not given.
@@ -77,19 +83,19 @@ function normalize(options) {
   const resourceLimits = option('resourceLimits')
   if (resourceLimits !== undefined) {
     validateObject(resourceLimits, 'options.resourceLimits')
-    workerOptions.resourceLimits = ownCopy(resourceLimits)
+    workerOptions.resourceLimits = Object.freeze(ownCopy(resourceLimits))
   }
   const env = option('env')
   if (env !== undefined) {
     if (typeof env !== 'symbol') validateObject(env, 'options.env')
-    workerOptions.env = typeof env === 'symbol' ? env : ownCopy(env)
+    workerOptions.env = typeof env === 'symbol' ? env : Object.freeze(ownCopy(env))
   }
   const execArgv = option('execArgv')
   if (execArgv !== undefined) workerOptions.execArgv = validateStringArray(execArgv, 'options.execArgv')
   const workerData = option('workerData')
   if (workerData !== undefined) workerOptions.workerData = workerData
   const filename = option('filename', null)
-  return {
+  const normalized = {
     filename: filename === null ? null : moduleUrl(filename),
     name,
     minThreads,
@@ -98,8 +104,28 @@ function normalize(options) {
     maxQueue: maxQueue === 'auto' ? maxThreads ** 2 : maxQueue,
     concurrentTasksPerWorker,
     abortGracePeriod,
+    closeTimeout,
     workerOptions,
   }
+  // What the pool's `options` getter shows, as piscina's: the options filled in, the
+  // module as a path. Frozen, and what Worker gets is frozen too: nothing to change behind the pool's back.
+  normalized.public = Object.freeze({
+    __proto__: null,
+    filename: normalized.filename === null ? null : fileURLToPath(normalized.filename),
+    name: name ?? null,
+    minThreads,
+    maxThreads,
+    idleTimeout,
+    maxQueue: normalized.maxQueue,
+    concurrentTasksPerWorker,
+    abortGracePeriod,
+    closeTimeout,
+    resourceLimits: workerOptions.resourceLimits,
+    env: workerOptions.env,
+    execArgv: workerOptions.execArgv === undefined ? undefined : Object.freeze([...workerOptions.execArgv]),
+    workerData: workerOptions.workerData,
+  })
+  return normalized
 }
 
 /** A copy of `object`'s own enumerable string-keyed properties, with no prototype. */

@@ -11,7 +11,7 @@ const { once } = require('node:events')
 const { Worker, setEnvironmentData } = require('node:worker_threads')
 const { join } = require('node:path')
 const binding = require('../shared/binding')
-const { TASK_ABORTED, abortError, filenameRequired, poolClosed, queueFull, workerExited, workerInit } = require('../shared/errors')
+const { TASK_ABORTED, abortError, closeTimedOut, filenameRequired, poolClosed, queueFull, workerExited, workerInit } = require('../shared/errors')
 const {
   ownProperty,
   validateBoolean,
@@ -52,6 +52,7 @@ class WorkerPool extends EventEmitterAsyncResource {
   #idleTimer
   #needsDrain = false
   #stats = new PoolStats()
+  #closeEmitted = false
 
   constructor(options) {
     const normalized = normalize(options)
@@ -197,7 +198,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     } finally {
       setEnvironmentData(CONFIG, undefined)
     }
-    const info = new WorkerInfo(id, worker)
+    const info = new WorkerInfo(id, worker, (message) => this.#notify('message', message))
     this.#workerInfos.set(id, info)
     worker.on('exit', (code) => this.#onExit(info, code))
     // An idle pool must not keep the process alive; pending tasks do (the core's ref).
@@ -342,9 +343,11 @@ class WorkerPool extends EventEmitterAsyncResource {
 
   async #shutDown(now) {
     clearTimeout(this.#idleTimer)
-    if (!now && this.#tasks.size > 0) await new Promise((resolve) => this.#idle.push(resolve))
+    const timedOut = !now && this.#tasks.size > 0 ? await this.#drained() : undefined
     const exits = []
-    if (now) this.#state = DESTROYING
+    if (now || timedOut !== undefined) this.#state = DESTROYING
+    // Past closeTimeout, close() ends as destroy() does.
+    if (timedOut !== undefined) this.#rejectQueued()
     for (const info of this.#workerInfos.values()) {
       exits.push(once(info.worker, 'exit'))
       info.terminate('shutdown')
@@ -353,6 +356,51 @@ class WorkerPool extends EventEmitterAsyncResource {
     this.#core.close()
     // Once, also when close() and destroy() both shut down: baton's emitDestroy() is idempotent.
     this.emitDestroy()
+    // As piscina: a timed-out close() is an 'error' if one is listened for, else its rejection.
+    const unheard = timedOut !== undefined && this.listenerCount('error') === 0
+    if (timedOut !== undefined && !unheard) this.#notify('error', timedOut)
+    if (!this.#closeEmitted) {
+      this.#closeEmitted = true
+      this.#notify('close')
+    }
+    if (unheard) throw timedOut
+  }
+
+  /** Resolves once no task is left, with undefined; or with ERR_BATON_CLOSE_TIMEOUT after closeTimeout. */
+  #drained() {
+    const { closeTimeout } = this.#options
+    return new Promise((resolve) => {
+      const timer = closeTimeout === Infinity ? undefined : setTimeout(() => resolve(closeTimedOut(closeTimeout)), closeTimeout)
+      // The tasks keep the process alive; an idle wait for them must not.
+      timer?.unref()
+      this.#idle.push(() => {
+        clearTimeout(timer)
+        resolve(undefined)
+      })
+    })
+  }
+
+  /** The options in use, filled in (frozen): piscina's `options`. */
+  get options() {
+    return this.#options.public
+  }
+
+  get maxThreads() {
+    return this.#options.maxThreads
+  }
+
+  get minThreads() {
+    return this.#options.minThreads
+  }
+
+  /** Milliseconds since the pool was made. */
+  get duration() {
+    return this.#stats.duration
+  }
+
+  /** Workers that have loaded their module and run no task. */
+  get idleThreads() {
+    return this.#core.idleWorkers
   }
 
   get completed() {

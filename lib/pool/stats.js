@@ -23,9 +23,14 @@ class PoolStats {
     this.runTime.record(Math.max(1, Math.round(runNs)))
   }
 
+  /** Milliseconds since the pool started, as piscina's `duration`. */
+  get duration() {
+    return performance.now() - this.#startedAt
+  }
+
   /** Run time over wall time since the pool started, across `maxThreads` workers: 0 to 1. */
   utilization(maxThreads) {
-    const elapsedNs = (performance.now() - this.#startedAt) * 1e6
+    const elapsedNs = this.duration * 1e6
     return elapsedNs > 0 ? Math.min(1, this.#busyNs / (elapsedNs * maxThreads)) : 0
   }
 }

@@ -17,8 +17,9 @@ class WorkerInfo {
   /**
    * @param {number} id the native core's id of the worker
    * @param {import('node:worker_threads').Worker} worker just made, not yet unref'd
+   * @param {(message: unknown) => void} onMessage gets what the worker's own code posts (`parentPort.postMessage`)
    */
-  constructor(id, worker) {
+  constructor(id, worker, onMessage) {
     this.id = id
     this.worker = worker
     /** The task module loaded and the worker attached to the core. */
@@ -30,12 +31,18 @@ class WorkerInfo {
     /** Terminated for an abort: the core re-queues its other started tasks. */
     this.forAbort = false
     worker.on('message', (message) => {
-      if (message === READY) {
+      // baton's own messages come only while the worker loads, READY last: after it,
+      // everything is the task module's.
+      if (this.ready) {
+        onMessage(message)
+      } else if (message === READY) {
         this.ready = true
       } else if (message === EXITED_LOADING) {
         this.error ??= new Error('the worker called process.exit() while loading')
       } else if (message === UNSETTLED_LOADING) {
         this.error ??= workerModuleUnsettled()
+      } else {
+        onMessage(message)
       }
     })
     worker.on('error', (error) => {

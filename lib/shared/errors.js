@@ -49,6 +49,7 @@ function withSeparators(value) {
  */
 const codes = Object.freeze({
   ABORT: 'ABORT_ERR',
+  CLOSE_TIMEOUT: 'ERR_BATON_CLOSE_TIMEOUT',
   ERROR_NOT_CLONEABLE: 'ERR_BATON_ERROR_NOT_CLONEABLE',
   FALSY_VALUE_REJECTION: 'ERR_FALSY_VALUE_REJECTION',
   INVALID_ARG_VALUE: 'ERR_INVALID_ARG_VALUE',
@@ -105,6 +106,11 @@ function queueFull(maxQueue) {
   return nodeError(Error, codes.QUEUE_FULL, `The WorkerPool's queue is full (maxQueue: ${maxQueue})`)
 }
 
+function closeTimedOut(closeTimeout) {
+  const what = `close() did not finish within closeTimeout (${closeTimeout} ms): the tasks left were rejected and the workers ended`
+  return nodeError(Error, codes.CLOSE_TIMEOUT, what)
+}
+
 /** `cause`: the worker's error, if it crashed rather than exited. */
 function workerExited(code, cause) {
   const why = cause === undefined ? `exited with code ${code}` : `crashed: ${cause.message ?? cause}`
@@ -154,6 +160,7 @@ module.exports = {
   AbortError,
   TASK_ABORTED,
   abortError,
+  closeTimedOut,
   codes,
   errorNotCloneable,
   falsyThrown,
