@@ -167,3 +167,17 @@ test('closeTimeout: a close() that outlasts it ends as destroy() does, with an E
   await pool.close()
   t.is(await task, 'in time')
 })
+
+test("'workerCreate' for the workers the constructor starts comes after it returns, as piscina: a listener added right after `new` hears each", async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, minThreads: 2, maxThreads: 3 })
+  const created = []
+  pool.on('workerCreate', (worker) => created.push(worker))
+  t.deepEqual(created, [])
+  await null
+  t.deepEqual(created, pool.threads)
+  // One started later is announced as it starts.
+  const tasks = Array.from({ length: 3 }, (_, i) => pool.run({ value: i, ms: 20 }, { name: 'delayed' }))
+  t.is(created.length, 3)
+  t.deepEqual(await Promise.all(tasks), [0, 1, 2])
+  await pool.close()
+})

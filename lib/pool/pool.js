@@ -53,6 +53,7 @@ class WorkerPool extends EventEmitterAsyncResource {
   #needsDrain = false
   #stats = new PoolStats()
   #closeEmitted = false
+  #constructed = false
 
   constructor(options) {
     const normalized = normalize(options)
@@ -68,6 +69,7 @@ class WorkerPool extends EventEmitterAsyncResource {
         throw this.#initError
       }
     }
+    this.#constructed = true
   }
 
   /** Runs `task` in a worker; the Promise settles in the caller's context. Bad options reject it, as piscina's async run() does. */
@@ -204,7 +206,10 @@ class WorkerPool extends EventEmitterAsyncResource {
     // An idle pool must not keep the process alive; pending tasks do (the core's ref).
     // After the 'message' listener: adding one refs the worker's port again.
     worker.unref()
-    this.#notify('workerCreate', worker)
+    // The workers the constructor starts are announced once it has returned, as
+    // piscina does: a listener added right after `new` hears them.
+    if (this.#constructed) this.#notify('workerCreate', worker)
+    else queueMicrotask(() => this.#notify('workerCreate', worker))
     return true
   }
 
