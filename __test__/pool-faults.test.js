@@ -194,6 +194,17 @@ for (const [file, pattern] of [
   })
 }
 
+test('maxQueue 0 and a module that fails to load: each later task starts a worker and tries again, not refused as a full queue', async (t) => {
+  const broken = new WorkerPool({ filename: join(fixtures, 'syntax-error.js'), minThreads: 0, maxThreads: 1, maxQueue: 0 })
+  let created = 0
+  broken.on('workerCreate', () => created++)
+  for (let i = 1; i <= 3; i++) {
+    await t.throwsAsync(broken.run(i), { code: 'ERR_BATON_WORKER_INIT' })
+    t.is(created, i)
+  }
+  await broken.close()
+})
+
 test('an unsettled top-level await: the cause has a code, and the worker exits with 13 as Node reports it', async (t) => {
   const pool = new WorkerPool({ filename: join(fixtures, 'unsettled-await.mjs'), minThreads: 0, maxThreads: 1 })
   const exit = new Promise((resolve) => pool.once('workerExit', (worker, code) => resolve(code)))
