@@ -117,11 +117,11 @@ class WorkerPool extends EventEmitterAsyncResource {
       return entry.refuse(error)
     }
     let id = this.#core.submit(payload)
+    // An earlier init failure holds back no new worker for a task that finds none out.
+    if (id === null && this.#tasks.size === 0) this.#initError = undefined
     // No worker has room and the queue is full (with maxQueue 0, always): a worker
     // started now takes the task into its inbox, as piscina counts a starting worker's
     // capacity out of the queue.
-    // An earlier init failure holds back no new worker for a task that finds none out.
-    if (id === null && this.#tasks.size === 0) this.#initError = undefined
     if (id === null && this.#mayStartWorker(this.#options.maxThreads) && this.#startWorker()) id = this.#core.submit(payload)
     if (id === null) return entry.refuse(this.#initError === undefined ? queueFull(this.#options.maxQueue) : workerInit(this.#options.filename, this.#initError))
     // Only a task the pool took moves its buffers.

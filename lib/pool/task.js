@@ -35,13 +35,17 @@ class PoolTask extends AsyncResource {
     this.unlisten = undefined
   }
 
-  /** An EventEmitter has no `aborted` state: only its 'abort' event aborts, as in piscina. */
+  /**
+   * Only an AbortSignal's own getters are read: an EventEmitter (as in piscina) or a bare
+   * EventTarget aborts by its 'abort' event alone, and an `aborted` planted on
+   * Object.prototype cannot abort it.
+   */
   get aborted() {
-    return this.signal !== undefined && !(this.signal instanceof EventEmitter) && this.signal.aborted === true
+    return this.signal instanceof AbortSignal && this.signal.aborted
   }
 
   get abortReason() {
-    return this.signal instanceof EventEmitter ? undefined : this.signal.reason
+    return this.signal instanceof AbortSignal ? this.signal.reason : undefined
   }
 
   /** Calls `onAbort` when the signal fires, once, until the task settles. */
