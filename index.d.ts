@@ -212,6 +212,7 @@ export class WorkerPool extends EventEmitterAsyncResource implements AsyncDispos
   destroy(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
   readonly completed: number
+  /** Tasks that no worker, started or still starting, has room for. */
   readonly queueSize: number
   /** True while as many tasks are out as the workers can run at once, or more. */
   readonly needsDrain: boolean
