@@ -23,7 +23,7 @@ const {
 } = require('../shared/validators')
 const { EventEmitterAsyncResource } = require('../context/resource')
 const carried = require('../context/carried')
-const { normalize } = require('./options')
+const { normalize, runModuleUrl } = require('./options')
 const { CONFIG, SETTLED_STRIDE } = require('./protocol')
 const { PoolStats } = require('./stats')
 const { PoolTask, rethrow } = require('./task')
@@ -73,23 +73,25 @@ class WorkerPool extends EventEmitterAsyncResource {
 
   /** Runs `task` in a worker; the Promise settles in the caller's context. */
   run(task, options = undefined) {
-    let name, signal, transferList
+    let filename, name, signal, transferList
     if (options !== undefined) {
       validateObject(options, 'options')
+      filename = ownProperty(options, 'filename')
       name = ownProperty(options, 'name')
       signal = ownProperty(options, 'signal')
       transferList = ownProperty(options, 'transferList')
     }
+    if (filename !== undefined) filename = runModuleUrl(filename)
     if (name !== undefined) validateString(name, 'options.name')
     if (signal !== undefined) validateAbortSignal(signal, 'options.signal')
     if (transferList !== undefined) transferList = validateTransferList(transferList, 'options.transferList')
-    return new Promise((resolve, reject) => this.#submit(new PoolTask(this.asyncId, task, name, transferList, signal, undefined, resolve, reject)))
+    return new Promise((resolve, reject) => this.#submit(new PoolTask(this.asyncId, task, name, filename, transferList, signal, undefined, resolve, reject)))
   }
 
   /** The form of Node's docs pool: `callback(err, result)`, called in the caller's context. */
   runTask(task, callback) {
     validateFunction(callback, 'callback')
-    this.#submit(new PoolTask(this.asyncId, task, undefined, undefined, undefined, callback))
+    this.#submit(new PoolTask(this.asyncId, task, undefined, undefined, undefined, undefined, callback))
   }
 
   /** @param {PoolTask} entry */
@@ -99,7 +101,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     if (signal?.aborted) return entry.refuse(abortError(signal.reason, TASK_ABORTED))
     let payload
     try {
-      payload = transport.encodeTask(entry.task, entry.name, carried.capture())
+      payload = transport.encodeTask(entry.task, entry.name, entry.filename, carried.capture())
       // After encoding, whose getters may detach a listed buffer: nothing runs between this and submit.
       if (transferList !== undefined) checkTransfer(transferList)
     } catch (error) {
