@@ -136,7 +136,7 @@ function printing() {
   return unsent(stdout) || unsent(stderr)
 }
 
-const unsent = (stream) => stream.writable && stream.writableLength > 0
+const unsent = (stream) => stream.writableLength > 0 && stream.writable
 
 /** Resolves once everything written to the worker's stdout and stderr so far is done. */
 function printed() {
