@@ -161,7 +161,7 @@ export function runInContext<A extends unknown[], R>(context: ExportedContext, f
 // WorkerPool: worker threads with a native dispatch core.
 
 export interface WorkerPoolOptions {
-  /** The worker module (path or file URL, CommonJS or ESM): a default export or named functions. None (or null): runs must name theirs. */
+  /** The worker module (path or file URL, CommonJS, ESM or TypeScript): a default export or named functions, or promises of them. None (or null): runs must name theirs. */
   filename?: string | URL | null
   /** The export to call when `run()` names none; the default export otherwise. */
   name?: string
@@ -188,6 +188,8 @@ export interface WorkerPoolOptions {
 }
 
 export interface RunOptions {
+  /** The worker module for this run (path or file URL), instead of the pool's: loaded once per worker, when a task first needs it. */
+  filename?: string | URL | null
   /** The worker module's export to call. */
   name?: string | null
   /** Aborting (an AbortSignal, or an EventEmitter's 'abort' event) rejects with an `AbortError` (`cause`: `signal.reason`); a running handler's own signal fires. */

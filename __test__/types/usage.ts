@@ -71,6 +71,8 @@ import { WorkerPool, type WorkerPoolHandler } from 'async-baton'
 async function poolForms(): Promise<void> {
   const pool = new WorkerPool({ filename: new URL('file:///w.mjs'), maxThreads: 2, maxQueue: 'auto', execArgv: ['--import', 'tsx'] })
   const sum: number = await pool.run<number>({ a: 1, b: 2 }, { name: 'add', signal: AbortSignal.timeout(10) })
+  await pool.run('x', { filename: './other.ts', name: 'shout' })
+  await pool.run('x', { filename: new URL('file:///other.mjs') })
   new WorkerPool(2).runTask<number>({ a: 1, b: 2 }, (error, value) => void (error ?? value))
   pool.on('workerExit', (worker, code: number) => void [worker.threadId, code])
   pool.on('error', (error: Error) => void error.message)
@@ -86,6 +88,8 @@ async function poolForms(): Promise<void> {
   // @ts-expect-error the options in use are read-only
   options.maxThreads = 1
   await pool.close({ force: true })
+  // @ts-expect-error a run's filename is a path or a URL
+  void pool.run('x', { filename: 42 })
   // @ts-expect-error maxQueue is a number or 'auto'
   new WorkerPool({ maxQueue: 'many' })
   // @ts-expect-error the callback form returns nothing

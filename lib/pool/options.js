@@ -22,20 +22,34 @@ const DEFAULT_TASK = join(__dirname, 'default-task.js')
 
 /** The worker module as a file URL; it must exist now, not fail later in every worker. */
 function moduleUrl(filename) {
-  let path
-  if (filename instanceof URL || (typeof filename === 'string' && filename.startsWith('file:'))) {
-    path = fileURLToPath(filename)
-  } else if (typeof filename === 'string') {
-    path = resolve(filename)
-  } else {
-    throw invalidArgType('options.filename', 'of type string or an instance of URL, or null', filename)
-  }
+  const path = modulePath(filename)
   let isFile = false
   try {
     isFile = statSync(path).isFile()
   } catch {}
   if (!isFile) throw workerModuleNotFound(path)
   return pathToFileURL(path).href
+}
+
+/** A worker module's path or file URL as an absolute path. */
+function modulePath(filename) {
+  if (filename instanceof URL || (typeof filename === 'string' && filename.startsWith('file:'))) return fileURLToPath(filename)
+  if (typeof filename === 'string') return resolve(filename)
+  throw invalidArgType('options.filename', 'of type string or an instance of URL, or null', filename)
+}
+
+/** run()'s `filename` by absolute path: each is resolved and checked once, not at every run. */
+const runModules = new Map()
+
+/** run()'s `filename` as moduleUrl gives it, cached. */
+function runModuleUrl(filename) {
+  const path = modulePath(filename)
+  let url = runModules.get(path)
+  if (url === undefined) {
+    url = moduleUrl(path)
+    runModules.set(path, url)
+  }
+  return url
 }
 
 /**
@@ -135,4 +149,4 @@ function ownCopy(object) {
   return copy
 }
 
-module.exports = { normalize }
+module.exports = { normalize, runModuleUrl }

@@ -22,7 +22,7 @@ const {
 } = require('../shared/validators')
 const { EventEmitterAsyncResource } = require('../context/resource')
 const carried = require('../context/carried')
-const { normalize } = require('./options')
+const { normalize, runModuleUrl } = require('./options')
 const { CONFIG, SETTLED_STRIDE } = require('./protocol')
 const { PoolStats } = require('./stats')
 const { PoolTask, rethrow, validateSignal } = require('./task')
@@ -83,34 +83,36 @@ class WorkerPool extends EventEmitterAsyncResource {
 
   /** `null` for a run option is its absence, as for piscina. */
   #run(task, options) {
-    let name, signal, transferList
+    let filename, name, signal, transferList
     if (options !== undefined) {
       validateObject(options, 'options')
+      filename = ownProperty(options, 'filename') ?? undefined
       name = ownProperty(options, 'name') ?? undefined
       signal = ownProperty(options, 'signal') ?? undefined
       transferList = ownProperty(options, 'transferList')
     }
+    if (filename !== undefined) filename = runModuleUrl(filename)
     if (name !== undefined) validateString(name, 'options.name')
     if (signal !== undefined) validateSignal(signal, 'options.signal')
     if (transferList !== undefined) transferList = validateTransferList(transferList, 'options.transferList')
-    return new Promise((resolve, reject) => this.#submit(new PoolTask(this.asyncId, task, name, transferList, signal, undefined, resolve, reject)))
+    return new Promise((resolve, reject) => this.#submit(new PoolTask(this.asyncId, task, name, filename, transferList, signal, undefined, resolve, reject)))
   }
 
   /** The form of Node's docs pool: `callback(err, result)`, called in the caller's context. */
   runTask(task, callback) {
     validateFunction(callback, 'callback')
-    this.#submit(new PoolTask(this.asyncId, task, undefined, undefined, undefined, callback))
+    this.#submit(new PoolTask(this.asyncId, task, undefined, undefined, undefined, undefined, callback))
   }
 
   /** @param {PoolTask} entry */
   #submit(entry) {
     if (this.#state !== OPEN) return entry.refuse(poolClosed())
-    if (this.#options.filename === null) return entry.refuse(filenameRequired())
+    if (entry.filename === undefined && this.#options.filename === null) return entry.refuse(filenameRequired())
     const { signal, transferList } = entry
     if (entry.aborted) return entry.refuse(abortError(entry.abortReason, TASK_ABORTED))
     let payload
     try {
-      payload = transport.encodeTask(entry.task, entry.name, carried.capture())
+      payload = transport.encodeTask(entry.task, entry.name, entry.filename, carried.capture())
       // After encoding, whose getters may detach a listed buffer: nothing runs between this and submit.
       if (transferList !== undefined) checkTransfer(transferList)
     } catch (error) {

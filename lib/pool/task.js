@@ -16,16 +16,18 @@ class PoolTask extends AsyncResource {
    * @param {number} triggerAsyncId the pool's async id
    * @param {unknown} task the value handed to the worker's handler
    * @param {string | undefined} name the handler's export name
+   * @param {string | undefined} filename the handler's module as a file URL; undefined for the pool's own
    * @param {ArrayBuffer[] | undefined} transferList checked buffers to move with the task
    * @param {AbortSignal | EventTarget | EventEmitter | undefined} signal checked by validateSignal
    * @param {((err: unknown, result?: unknown) => void) | undefined} callback runTask()'s; undefined for run()'s Promise
    * @param {((value: unknown) => void) | undefined} resolve
    * @param {((error: unknown) => void) | undefined} reject
    */
-  constructor(triggerAsyncId, task, name, transferList, signal, callback, resolve, reject) {
+  constructor(triggerAsyncId, task, name, filename, transferList, signal, callback, resolve, reject) {
     super('baton.WorkerPoolTask', { triggerAsyncId, requireManualDestroy: true })
     this.task = task
     this.name = name
+    this.filename = filename
     this.transferList = transferList
     this.signal = signal
     this.callback = callback

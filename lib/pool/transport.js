@@ -24,13 +24,14 @@ function read(payload) {
 }
 
 /**
- * A task: `[task, name, ...stores]`, the value, the handler's name, and the marked
+ * A task: `[task, name, filename, ...stores]`, the value, the handler's name, its
+ * module's file URL (undefined for the pool's own), and the marked
  * stores to enter as `storage name, store` pairs (see lib/context/carried.js). A store
  * that cannot be cloned is named in the error: nothing is silently dropped.
  */
-function encodeTask(task, name, stores) {
+function encodeTask(task, name, filename, stores) {
   try {
-    return write(stores === undefined ? [task, name] : [task, name, ...stores])
+    return write(stores === undefined ? [task, name, filename] : [task, name, filename, ...stores])
   } catch (error) {
     if (stores === undefined) throw cloneError(error)
     try {
@@ -62,10 +63,10 @@ function cloneError(error) {
   return new DOMException(message, 'DataCloneError')
 }
 
-/** `[task, name, stores]`, `stores` undefined when the task carries none. */
+/** `[task, name, filename, stores]`, `stores` undefined when the task carries none. */
 function decodeTask(payload) {
   const envelope = read(payload)
-  return envelope.length > 2 ? [envelope[0], envelope[1], envelope.slice(2)] : envelope
+  return envelope.length > 3 ? [envelope[0], envelope[1], envelope[2], envelope.slice(3)] : envelope
 }
 
 const OK = 0

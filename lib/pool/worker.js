@@ -7,7 +7,7 @@
 const { getEnvironmentData, parentPort } = require('node:worker_threads')
 const binding = require('../shared/binding')
 const carried = require('../context/carried')
-const { TASK_ABORTED, taskNotFound } = require('../shared/errors')
+const { TASK_ABORTED, taskNotFound, typeScriptNotLoadable, workerInit } = require('../shared/errors')
 const { ownProperty } = require('../shared/validators')
 const { CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, UNSETTLED_LOADING } = require('./protocol')
 const transport = require('./transport')
@@ -15,14 +15,75 @@ const transport = require('./transport')
 const { pool, worker, filename, name: defaultName } = getEnvironmentData(CONFIG)
 /** Running tasks' AbortControllers, by task id. */
 const controllers = new Map()
-let handlers
+/**
+ * Task modules by file URL, each loaded once: `{ url, namespace, exports, handlers }`
+ * once loaded, a promise of it while loading (rejected for good if it failed).
+ */
+const modules = new Map()
+// What the worker's console writes to. Captured once: a task's check costs two reads.
+const { stdout, stderr } = process
 let core
 
-function handlerFor(name = defaultName) {
-  const handler = name === undefined ? handlers.default : Object.hasOwn(handlers.named, name) ? handlers.named[name] : undefined
-  if (typeof handler === 'function') return handler
+/** A task's handler: a function, or a promise of one while its module or export is still loading. */
+function handlerFor(url = filename, name = defaultName) {
+  const module = modules.get(url)
+  if (module === undefined) {
+    const loading = load(url).catch((cause) => {
+      throw workerInit(url, cause)
+    })
+    modules.set(url, loading)
+    return loading.then(() => handlerFor(url, name))
+  }
+  if (module instanceof Promise) return module.then(() => handlerFor(url, name))
+  return module.handlers.get(name) ?? lookUp(module, name)
+}
+
+/** Finds `name` in a loaded module, once: a function, or the promise of one that the module exported. */
+function lookUp(module, name) {
+  const value = exported(module, name)
+  let handler = value
+  if (typeof value?.then === 'function') {
+    // Not Promise.resolve(value), which reads a promise's `constructor`.
+    handler = new Promise((resolve) => resolve(value)).then(
+      (resolved) => {
+        if (typeof resolved !== 'function') throw notFound(module.url, name)
+        module.handlers.set(name, resolved)
+        return resolved
+      },
+      (cause) => {
+        throw workerInit(module.url, cause)
+      },
+    )
+  } else if (typeof value !== 'function') {
+    throw notFound(module.url, name)
+  }
+  module.handlers.set(name, handler)
+  return handler
+}
+
+/**
+ * The export `name` (undefined or 'default': the default export) of a loaded module, read
+ * as own properties only. `exports` is the awaited default export: a CommonJS module's
+ * `module.exports`, whose properties Node's static analysis of the module may not have
+ * seen (`module.exports = a; a.b = b`, or an object a promise resolved to).
+ */
+function exported({ namespace, exports }, name) {
+  if (name === undefined || name === 'default') {
+    if (typeof exports === 'function') return exports
+    // TypeScript's and Babel's CommonJS output: `exports.default = handler`.
+    return isObject(exports) ? ownProperty(exports, 'default') : undefined
+  }
+  if (Object.hasOwn(namespace, name)) return namespace[name]
+  return isObject(exports) || typeof exports === 'function' ? ownProperty(exports, name) : undefined
+}
+
+function notFound(url, name) {
   const what = name === undefined ? 'a default function' : `a function named '${name}'`
-  throw taskNotFound(filename, `does not export ${what}`)
+  return taskNotFound(url, `does not export ${what}`)
+}
+
+function isObject(value) {
+  return typeof value === 'object' && value !== null
 }
 
 /** Runs one task; returns its encoded outcome if it finished synchronously. */
@@ -31,13 +92,14 @@ function start(id, payload) {
   let result
   // Nothing may escape: this runs inside the core's call, where a throw would lose the task.
   try {
-    const [task, name, stores] = transport.decodeTask(payload)
-    const handler = handlerFor(name)
-    carried.enterTask(stores)
-    result = handler(task, controller.signal)
-    if (typeof result?.then !== 'function') return transport.encodeValue(result)
+    const [task, name, url, stores] = transport.decodeTask(payload)
+    const handler = handlerFor(url, name)
+    const { signal } = controller
+    // A handler still loading runs once it is there: its module may define the storages of the stores.
+    result = typeof handler === 'function' ? call(handler, task, signal, stores) : handler.then((loaded) => call(loaded, task, signal, stores))
+    if (typeof result?.then !== 'function') return finished(id, transport.encodeValue(result))
   } catch (error) {
-    return transport.encodeThrown(error)
+    return finished(id, transport.encodeThrown(error))
   }
   controllers.set(id, controller)
   // Not Promise.resolve(result), which reads a promise's `constructor` and may throw here.
@@ -47,9 +109,38 @@ function start(id, payload) {
   )
 }
 
+/** Calls a task's handler in the task's context: the stores it carried, and none other. */
+function call(handler, task, signal, stores) {
+  carried.enterTask(stores)
+  return handler(task, signal)
+}
+
+/** `outcome` to complete now, or undefined if the task's console output must reach the main thread first. */
+function finished(id, outcome) {
+  if (!printing()) return outcome
+  finishLater(id, outcome)
+}
+
 function finishLater(id, outcome) {
   controllers.delete(id)
-  onMessages(core.complete(id, outcome))
+  if (printing()) printed().then(() => onMessages(core.complete(id, outcome)))
+  else onMessages(core.complete(id, outcome))
+}
+
+/**
+ * Whether the worker's console output is still on its way to the main thread: a write to
+ * a worker's stdio is done (its callback called) once the main thread has taken it into
+ * its own stream. A result that overtook it would let the main thread exit without it.
+ */
+function printing() {
+  return unsent(stdout) || unsent(stderr)
+}
+
+const unsent = (stream) => stream.writableLength > 0 && stream.writable
+
+/** Resolves once everything written to the worker's stdout and stderr so far is done. */
+function printed() {
+  return Promise.all([stdout, stderr].map((stream) => unsent(stream) && new Promise((resolve) => stream.write('', resolve))))
 }
 
 /**
@@ -76,24 +167,46 @@ function onMessages(batch) {
   }
 }
 
-async function load() {
-  // A pool with no module of its own: nothing to load here.
-  if (filename === null) {
-    handlers = { default: undefined, named: {} }
-    return
+/** Imports the module at `url` once, and awaits its default export: a promise there is the module's initialisation. */
+async function load(url) {
+  let namespace
+  try {
+    namespace = await import(url)
+  } catch (error) {
+    // A Node that strips no types (20; 22.18+ with --no-experimental-strip-types): say what works.
+    if (error?.code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(url)) throw typeScriptNotLoadable(error)
+    throw error
   }
-  // A file URL: options.js resolved the path and checked the file exists.
-  const namespace = await import(filename)
   // CommonJS modules arrive as `default`; ESM as named exports and maybe `default`.
-  const exports = namespace.default
-  const named = { ...(typeof exports === 'object' && exports !== null ? exports : {}), ...namespace }
-  const inner = typeof exports === 'object' && exports !== null ? ownProperty(exports, 'default') : undefined
-  const fallback = typeof exports === 'function' ? exports : typeof inner === 'function' ? inner : undefined
-  const hasFunction = fallback !== undefined || Object.values(named).some((v) => typeof v === 'function')
-  if (!hasFunction) {
-    throw taskNotFound(filename, 'exports no function')
-  }
-  handlers = { default: fallback, named }
+  const exports = await namespace.default
+  const module = { url, namespace, exports, handlers: new Map() }
+  modules.set(url, module)
+  return module
+}
+
+/** Whether a loaded module exports anything a handler may be: a function, or a promise of one. */
+function exportsHandler({ namespace, exports }) {
+  const candidate = (value) => typeof value === 'function' || typeof value?.then === 'function'
+  if (candidate(exports)) return true
+  if ((isObject(exports) || typeof exports === 'function') && Object.values(exports).some(candidate)) return true
+  return Object.entries(namespace).some(([key, value]) => key !== 'default' && candidate(value))
+}
+
+/**
+ * Loads the pool's own module (a file URL: options.js resolved the path and checked the
+ * file exists), with its handler when that is a promise: what fails here is the pool's
+ * init error.
+ */
+async function init() {
+  // A pool with no module of its own: its runs name theirs.
+  if (filename === null) return
+  const module = await load(filename)
+  if (!exportsHandler(module)) throw taskNotFound(filename, 'exports no function')
+  const value = exported(module, defaultName)
+  if (typeof value?.then !== 'function') return
+  const handler = await value
+  // Any other value fails the tasks that name it, as a missing export does.
+  if (typeof handler === 'function') module.handlers.set(defaultName, handler)
 }
 
 // Told apart from the pool or the user terminating the thread, which runs no 'exit'
@@ -110,7 +223,7 @@ const exitedLoading = () => parentPort.postMessage(drained ? UNSETTLED_LOADING :
 process.on('beforeExit', drainedLoading)
 process.once('exit', exitedLoading)
 
-load().then(
+init().then(
   () => {
     process.off('exit', exitedLoading)
     process.off('beforeExit', drainedLoading)

@@ -61,6 +61,7 @@ const codes = Object.freeze({
   QUEUE_FULL: 'ERR_BATON_QUEUE_FULL',
   STORE_NOT_CLONEABLE: 'ERR_BATON_STORE_NOT_CLONEABLE',
   TASK_NOT_FOUND: 'ERR_BATON_TASK_NOT_FOUND',
+  UNKNOWN_FILE_EXTENSION: 'ERR_UNKNOWN_FILE_EXTENSION',
   WORKER_EXITED: 'ERR_BATON_WORKER_EXITED',
   WORKER_INIT: 'ERR_BATON_WORKER_INIT',
   WORKER_MODULE_UNSETTLED: 'ERR_BATON_WORKER_MODULE_UNSETTLED',
@@ -137,6 +138,12 @@ function taskNotFound(filename, what) {
   return nodeError(TypeError, codes.TASK_NOT_FOUND, `The worker module ${filename} ${what}`)
 }
 
+/** Node's error for a TypeScript worker module it cannot load, with the ways that work. */
+function typeScriptNotLoadable(cause) {
+  const how = `Node ${process.version} strips no types here (22.18 and later do by default); load it with execArgv: ['--import', 'tsx'], or compile it to JavaScript`
+  return nodeError(TypeError, codes.UNKNOWN_FILE_EXTENSION, `${cause.message}. ${how}`, { cause })
+}
+
 /**
  * A task that threw `null`, `undefined` or another falsy value must not look like a
  * success to `callback(err, result)`: wrapped as Node's util.callbackify does.
@@ -173,6 +180,7 @@ module.exports = {
   queueFull,
   storeNotCloneable,
   taskNotFound,
+  typeScriptNotLoadable,
   workerExited,
   workerInit,
   workerModuleNotFound,
