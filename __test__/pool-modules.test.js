@@ -160,3 +160,13 @@ test('TypeScript where Node strips no types: a typed error that says what to use
   t.is(await js.run({ a: 1, b: 2 }, { name: 'add' }), 3)
   await Promise.all([pool.close(), js.close()])
 })
+
+test('a pool with no module of its own runs the modules its runs name, and refuses only the runs that name none', async (t) => {
+  const pool = new WorkerPool({ minThreads: 1, maxThreads: 1 })
+  t.teardown(() => pool.destroy())
+  t.is(await pool.run('shout', { filename: fixture('cjs-default.js') }), 'SHOUT')
+  await t.throwsAsync(pool.run('shout'), { code: 'ERR_MISSING_OPTION' })
+  t.is(await pool.run(6, { filename: fixture('esm-named.mjs'), name: 'square' }), 36)
+  // null is no filename, as for piscina.
+  await t.throwsAsync(pool.run('shout', { filename: null }), { code: 'ERR_MISSING_OPTION' })
+})
