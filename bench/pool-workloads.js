@@ -15,8 +15,9 @@
 //   threads × the rate of one thread running the same task in a loop (its own child, same round).
 // - one task sent to an idle pool (10 ms between tasks, long enough for its workers to
 //   sleep): latency from `run()` to the settlement, p50 and p99.
-// - memory: RSS over the same process before the pool, per idle worker; and the RSS
-//   added while 100,000 tasks are queued (submitted in one synchronous loop).
+// - memory: RSS over the same process before the pool (its module loaded), per idle
+//   worker; and the RSS added while 100,000 tasks are queued (submitted in one
+//   synchronous loop while every worker is held busy, so that all of them wait).
 //
 // Each figure is baton's against each peer and against the best peer of that round;
 // ratios are the median over rounds of the ratios taken within a round. Goals are
@@ -40,25 +41,30 @@ const POOLS = ['baton', ...PEERS]
 
 // --- The pools, each as `{ run(name, task, transfer) → Promise, close() → Promise }` --------
 
+/** Each pool's module, loaded before the baseline of the memory figures. */
+const LOAD = {
+  baton: async () => require('..'),
+  piscina: async () => require('piscina'),
+  tinypool: () => import('tinypool'),
+  workerpool: async () => require('workerpool'),
+}
+
 const OPEN = {
-  async baton() {
-    const { WorkerPool } = require('..')
+  baton({ WorkerPool }) {
     const pool = new WorkerPool({ filename: join(FIXTURES, 'workloads-baton.js'), minThreads: THREADS, maxThreads: THREADS })
     return {
       run: (name, task, transfer) => pool.run(task, transfer === undefined ? { name } : { name, transferList: transfer }),
       close: () => pool.close(),
     }
   },
-  async piscina() {
-    const { Piscina } = require('piscina')
+  piscina({ Piscina }) {
     const pool = new Piscina({ filename: join(FIXTURES, 'workloads-piscina.js'), minThreads: THREADS, maxThreads: THREADS })
     return {
       run: (name, task, transfer) => pool.run(task, transfer === undefined ? { name } : { name, transferList: transfer }),
       close: () => pool.destroy(),
     }
   },
-  async tinypool() {
-    const { Tinypool } = await import('tinypool')
+  tinypool({ Tinypool }) {
     const filename = pathToFileURL(join(FIXTURES, 'workloads-tinypool.mjs')).href
     const pool = new Tinypool({ filename, minThreads: THREADS, maxThreads: THREADS })
     return {
@@ -66,8 +72,7 @@ const OPEN = {
       close: () => pool.destroy(),
     }
   },
-  async workerpool() {
-    const workerpool = require('workerpool')
+  workerpool(workerpool) {
     const pool = workerpool.pool(join(FIXTURES, 'workloads-workerpool.js'), { minWorkers: THREADS, maxWorkers: THREADS, workerType: 'thread' })
     return {
       run: (name, task, transfer) => pool.exec(name, [task], transfer === undefined ? undefined : { transfer }),
@@ -166,10 +171,15 @@ const WORKLOADS = {
     await new Promise((resolve) => setTimeout(resolve, 200))
     collect()
     const idle = process.memoryUsage.rss()
-    // Settled only after the RSS is read: until then all of them are queued or running.
+    // Every worker busy, so that what follows waits in the queue rather than runs.
+    const held = Array.from({ length: THREADS }, () => pool.run('hold', c.holdMs))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const start = performance.now()
     const settled = allAtOnce(c.queued, add(pool))
     const queued = process.memoryUsage.rss()
-    await settled
+    const ms = performance.now() - start
+    check(ms < c.holdMs - 100, `queueing ${c.queued} tasks took ${ms.toFixed(0)} ms, longer than the workers were held`)
+    await Promise.all([...held, settled])
     return { rssPerWorkerMiB: (idle - baseline) / THREADS / 2 ** 20, rssQueuedMiB: (queued - idle) / 2 ** 20 }
   },
 }
@@ -197,9 +207,10 @@ function oneThread(c) {
 
 async function child(poolName, workload, config) {
   if (poolName === 'oneThread') return oneThread(config)
+  const lib = await LOAD[poolName]()
   h.collector()()
   const baseline = process.memoryUsage.rss()
-  const pool = await OPEN[poolName]()
+  const pool = OPEN[poolName](lib)
   try {
     return await WORKLOADS[workload](pool, config, baseline)
   } finally {
@@ -226,6 +237,7 @@ const CONFIG = {
   rounds: QUICK ? 1 : 3,
   latency: { samples: QUICK ? 20 : 200 },
   queued: QUICK ? 10_000 : 100_000,
+  holdMs: QUICK ? 1_000 : 4_000,
   ...Object.fromEntries(
     Object.entries(TASKS).map(([workload, n]) => {
       const tasks = QUICK ? n / 20 : n
@@ -364,8 +376,8 @@ function tables(result) {
       `The CPU-bound task is ${config.spinSteps.toLocaleString('en-US')} steps of a loop (about 1 ms here); ` +
       `one thread runs it at ${h.thousands(cpuRow.oneThreadTasksPerSec)} tasks/s, and each pool's throughput over ${THREADS} times that is ` +
       POOLS.map((p) => `${p} ${h.fixed(cpuRow.efficiency[p])}`).join(', ') +
-      `. Memory: RSS over the same process before the pool opened, per worker, idle after a warm-up; then what ` +
-      `${config.queued.toLocaleString('en-US')} tasks submitted in one loop add while they wait. Main-thread CPU: ${cpuName}.`,
+      `. Memory: RSS over the same process before the pool opened (its module loaded), per worker, idle after a warm-up; ` +
+      `then what ${config.queued.toLocaleString('en-US')} tasks submitted in one loop add while they wait behind workers held busy. Main-thread CPU: ${cpuName}.`,
   ]
   const goalRows = rows.flatMap((row) => row.goals.map((goal) => ({ row, goal })))
   return [
