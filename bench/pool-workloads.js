@@ -264,22 +264,22 @@ function spinStepsForOneMs() {
 }
 
 /**
- * What is compared: [workload, figure, label, better, goals]. A goal is
+ * What is compared: [workload, figure, label, chart label, better, goals]. A goal is
  * `{ against: 'piscina' | 'best' | 'ideal', ratio }`: baton's figure over piscina's,
  * over the best peer's of the same round, or (the CPU-bound row) the pool's own
  * throughput over `threads × one thread's rate`.
  */
 const ROWS = [
-  ['atOnce', 'tasksPerSec', '`a + b`, all at once: tasks/s', 'higher', [{ against: 'piscina', ratio: 5 }, { against: 'best', ratio: 5 }]],
-  ['inFlight', 'tasksPerSec', `\`a + b\`, ${IN_FLIGHT} in flight: tasks/s`, 'higher', [{ against: 'piscina', ratio: 5 }, { against: 'best', ratio: 5 }]],
-  ['object', 'tasksPerSec', `1 KB object in and out, ${IN_FLIGHT} in flight: tasks/s`, 'higher', [{ against: 'best', ratio: 3 }]],
-  ['buffer', 'tasksPerSec', `1 MB ArrayBuffer transferred in and out, ${BUFFERS_IN_FLIGHT} in flight: tasks/s`, 'higher', [{ against: 'best', ratio: 1 }]],
-  ['cpu', 'tasksPerSec', 'CPU-bound tasks of about 1 ms, all at once: tasks/s', 'higher', [{ against: 'ideal', ratio: 0.95 }, { against: 'best', ratio: 1 }]],
-  ['latency', 'p50Us', `one task to an idle pool (${IDLE_MS} ms idle before it): p50 µs`, 'lower', [{ against: 'piscina', ratio: 0.5 }]],
-  ['latency', 'p99Us', 'one task to an idle pool: p99 µs', 'lower', [{ against: 'piscina', ratio: 0.5 }]],
-  ['memory', 'rssPerWorkerMiB', 'RSS per idle worker: MiB', 'lower', [{ against: 'piscina', ratio: 1 }]],
-  ['memory', 'rssQueuedMiB', 'RSS added with N tasks queued: MiB', 'lower', [{ against: 'piscina', ratio: 1 }]],
-  ['inFlight', 'cpuUsPerTask', `main-thread CPU per task, \`a + b\`, ${IN_FLIGHT} in flight: µs`, 'lower', [{ against: 'piscina', ratio: 0.3 }]],
+  ['atOnce', 'tasksPerSec', '`a + b`, all at once: tasks/s', 'a + b, at once', 'higher', [{ against: 'piscina', ratio: 5 }, { against: 'best', ratio: 5 }]],
+  ['inFlight', 'tasksPerSec', `\`a + b\`, ${IN_FLIGHT} in flight: tasks/s`, `a + b, ${IN_FLIGHT} in flight`, 'higher', [{ against: 'piscina', ratio: 5 }, { against: 'best', ratio: 5 }]],
+  ['object', 'tasksPerSec', `1 KB object in and out, ${IN_FLIGHT} in flight: tasks/s`, '1 KB object', 'higher', [{ against: 'best', ratio: 3 }]],
+  ['buffer', 'tasksPerSec', `1 MB ArrayBuffer transferred in and out, ${BUFFERS_IN_FLIGHT} in flight: tasks/s`, '1 MB buffer', 'higher', [{ against: 'best', ratio: 1 }]],
+  ['cpu', 'tasksPerSec', 'CPU-bound tasks of about 1 ms, all at once: tasks/s', 'CPU-bound, 1 ms', 'higher', [{ against: 'ideal', ratio: 0.95 }, { against: 'best', ratio: 1 }]],
+  ['latency', 'p50Us', `one task to an idle pool (${IDLE_MS} ms idle before it): p50 µs`, 'idle pool, p50', 'lower', [{ against: 'piscina', ratio: 0.5 }]],
+  ['latency', 'p99Us', 'one task to an idle pool: p99 µs', 'idle pool, p99', 'lower', [{ against: 'piscina', ratio: 0.5 }]],
+  ['memory', 'rssPerWorkerMiB', 'RSS per idle worker: MiB', 'RSS per idle worker', 'lower', [{ against: 'piscina', ratio: 1 }]],
+  ['memory', 'rssQueuedMiB', 'RSS added with N tasks queued: MiB', 'RSS, tasks queued', 'lower', [{ against: 'piscina', ratio: 1 }]],
+  ['inFlight', 'cpuUsPerTask', `main-thread CPU per task, \`a + b\`, ${IN_FLIGHT} in flight: µs`, 'main-thread CPU per task', 'lower', [{ against: 'piscina', ratio: 0.3 }]],
 ]
 
 function measure(poolName, workload, config) {
@@ -304,14 +304,14 @@ function main() {
   }
   h.progress('')
 
-  const rows = ROWS.map(([workload, figure, label, better, goals]) => {
+  const rows = ROWS.map(([workload, figure, label, short, better, goals]) => {
     const of = (pool) => perRound[workload][pool].map((r) => r[figure])
     const values = Object.fromEntries(POOLS.map((p) => [p, h.median(of(p))]))
     const pick = better === 'higher' ? Math.max : Math.min
     const best = of(PEERS[0]).map((_, i) => pick(...PEERS.map((p) => of(p)[i])))
     const vs = Object.fromEntries(PEERS.map((p) => [p, h.compare(of('baton'), of(p))]))
     vs.best = h.compare(of('baton'), best)
-    const row = { workload, figure, label, better, values, vs, goals: [] }
+    const row = { workload, figure, label, short, better, values, vs, goals: [] }
     for (const goal of goals) {
       if (goal.against === 'ideal') {
         const ideal = perRound.cpu.oneThread.map((r) => THREADS * r.tasksPerSec)
@@ -400,7 +400,7 @@ function tables(result) {
         kind: 'ratio',
         caption: "baton against its goal's measure: throughput higher is better; latency, memory and CPU lower is better",
         bars: goalRows.map(({ row, goal }) => ({
-          label: `${label(row).replace(/`/g, '')}, vs ${GOAL_NAMES[goal.against]}`,
+          label: `${row.short}, vs ${GOAL_NAMES[goal.against]}`,
           value: goal.value,
           spread: goal.spread,
           target: goal.ratio,
