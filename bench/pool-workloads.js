@@ -39,7 +39,7 @@ const IDLE_MS = 10
 const PEERS = ['piscina', 'tinypool', 'workerpool']
 const POOLS = ['baton', ...PEERS]
 
-// --- The pools, each as `{ run(name, task, transfer) → Promise, close() → Promise }` --------
+// --- The pools, each as `{ run(name, task, transfer), close(), destroy() }`, each a promise --
 
 /** Each pool's module, loaded before the baseline of the memory figures. */
 const LOAD = {
@@ -55,6 +55,7 @@ const OPEN = {
     return {
       run: (name, task, transfer) => pool.run(task, transfer === undefined ? { name } : { name, transferList: transfer }),
       close: () => pool.close(),
+      destroy: () => pool.destroy(),
     }
   },
   piscina({ Piscina }) {
@@ -62,6 +63,7 @@ const OPEN = {
     return {
       run: (name, task, transfer) => pool.run(task, transfer === undefined ? { name } : { name, transferList: transfer }),
       close: () => pool.destroy(),
+      destroy: () => pool.destroy(),
     }
   },
   tinypool({ Tinypool }) {
@@ -70,6 +72,7 @@ const OPEN = {
     return {
       run: (name, task, transfer) => pool.run(task, transfer === undefined ? { name } : { name, transferList: transfer }),
       close: () => pool.destroy(),
+      destroy: () => pool.destroy(),
     }
   },
   workerpool(workerpool) {
@@ -77,6 +80,7 @@ const OPEN = {
     return {
       run: (name, task, transfer) => pool.exec(name, [task], transfer === undefined ? undefined : { transfer }),
       close: () => pool.terminate(),
+      destroy: () => pool.terminate(true),
     }
   },
 }
@@ -171,15 +175,18 @@ const WORKLOADS = {
     await new Promise((resolve) => setTimeout(resolve, 200))
     collect()
     const idle = process.memoryUsage.rss()
-    // Every worker busy, so that what follows waits in the queue rather than runs.
-    const held = Array.from({ length: THREADS }, () => pool.run('hold', c.holdMs))
+    // Every worker busy, so that what follows waits in the queue rather than runs; the
+    // pool is destroyed once the figure is read, so the hold may be generous.
+    const held = Promise.all(Array.from({ length: THREADS }, () => pool.run('hold', c.holdMs)))
     await new Promise((resolve) => setTimeout(resolve, 50))
     const start = performance.now()
     const settled = allAtOnce(c.queued, add(pool))
     const queued = process.memoryUsage.rss()
     const ms = performance.now() - start
+    held.catch(() => {})
+    settled.catch(() => {})
+    await pool.destroy()
     check(ms < c.holdMs - 100, `queueing ${c.queued} tasks took ${ms.toFixed(0)} ms, longer than the workers were held`)
-    await Promise.all([...held, settled])
     return { rssPerWorkerMiB: (idle - baseline) / THREADS / 2 ** 20, rssQueuedMiB: (queued - idle) / 2 ** 20 }
   },
 }
@@ -211,11 +218,17 @@ async function child(poolName, workload, config) {
   h.collector()()
   const baseline = process.memoryUsage.rss()
   const pool = OPEN[poolName](lib)
+  let result
   try {
-    return await WORKLOADS[workload](pool, config, baseline)
-  } finally {
-    await pool.close()
+    result = await WORKLOADS[workload](pool, config, baseline)
+  } catch (error) {
+    // What is still out would keep the pool open: it goes, and the error is reported.
+    await pool.destroy().catch(() => {})
+    throw error
   }
+  // The memory workload destroys its pool itself.
+  if (workload !== 'memory') await pool.close()
+  return result
 }
 
 if (process.argv[2] === '--child') {
@@ -237,7 +250,7 @@ const CONFIG = {
   rounds: QUICK ? 1 : 3,
   latency: { samples: QUICK ? 20 : 200 },
   queued: QUICK ? 10_000 : 100_000,
-  holdMs: QUICK ? 1_000 : 4_000,
+  holdMs: QUICK ? 5_000 : 30_000,
   ...Object.fromEntries(
     Object.entries(TASKS).map(([workload, n]) => {
       const tasks = QUICK ? n / 20 : n
