@@ -91,6 +91,40 @@ test('reading never runs a setter planted on Object.prototype', (t) => {
   }
 })
 
+test('arrays of every length read back whole, and neither side runs a setter planted on Array.prototype', (t) => {
+  const arrays = Array.from({ length: 8 }, (_, n) => Array.from({ length: n }, (_, i) => ({ i })))
+  const written = new Map()
+  const read = new Map()
+  let calls = 0
+  for (let i = 0; i < 6; i++) Object.defineProperty(Array.prototype, i, { set: () => calls++, configurable: true })
+  try {
+    for (const array of arrays) {
+      const bytes = write([array, 'name'])
+      written.set(array, bytes)
+      if (bytes !== NOT_PLAIN) read.set(array, readValue(bytes))
+    }
+  } finally {
+    // Before any assertion: the assertions' own code uses arrays.
+    for (let i = 0; i < 6; i++) delete Array.prototype[i]
+  }
+  t.is(calls, 0, 'no setter on Array.prototype ran')
+  for (const array of arrays) {
+    t.true(written.get(array).equals(v8.serialize([array, 'name'])), `${array.length} elements`)
+    t.deepEqual(read.get(array), [array, 'name'])
+  }
+})
+
+test('objects seen in one value are forgotten by the next: a shared object is plain again on its own', (t) => {
+  const shared = { s: 1 }
+  t.is(write([shared, shared]), NOT_PLAIN)
+  t.deepEqual(readValue(write([shared, { other: shared }].slice(1))), [{ other: shared }])
+  // As many objects as the fast path takes, then one more.
+  const objects = (n) => Array.from({ length: n - 1 }, (_, i) => ({ i }))
+  t.not(write([objects(64)]), NOT_PLAIN)
+  t.is(write([objects(65)]), NOT_PLAIN)
+  t.deepEqual(readValue(write([shared])), [shared])
+})
+
 test('a getter that submits while a value is written gets the general path, not clobbered bytes', (t) => {
   let inner
   const value = {

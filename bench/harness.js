@@ -1,12 +1,15 @@
 'use strict'
 
 // What the benchmarks share: the command line, progress on the terminal, the child
-// process each measurement runs in, the order of interleaved rounds, medians and ratios,
-// number formats, the machine they ran on, and the tables they report (Markdown here,
-// SVG charts in bench/chart.js).
+// process each measurement runs in, the main thread's CPU time, the order of
+// interleaved rounds, medians and ratios, number formats, the versions of the peers,
+// the machine they ran on, and the tables they report (Markdown here, SVG charts in
+// bench/chart.js).
 
 const { execFileSync } = require('node:child_process')
+const { readFileSync } = require('node:fs')
 const os = require('node:os')
+const { performance } = require('node:perf_hooks')
 const { parseArgs } = require('node:util')
 
 // --- The command line ------------------------------------------------------------------
@@ -80,6 +83,36 @@ function collector() {
   }
 }
 
+// --- The main thread's CPU ----------------------------------------------------------------
+
+/**
+ * How the main thread's CPU is measured: `process.threadCpuUsage()` (user + system of
+ * the main thread only) where Node has it (22 and later); Node 20 lacks it, and there
+ * it is `performance.eventLoopUtilization()` active time, which also counts time the
+ * main thread was runnable but preempted.
+ */
+const CPU_MEASURE = typeof process.threadCpuUsage === 'function' ? 'threadCpuUsage' : 'eventLoopUtilization'
+
+/** The main thread's CPU so far, µs, by CPU_MEASURE. */
+function cpuUs() {
+  if (CPU_MEASURE === 'threadCpuUsage') {
+    const { user, system } = process.threadCpuUsage()
+    return user + system
+  }
+  return performance.eventLoopUtilization().active * 1000
+}
+
+const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`
+
+/** The main thread's on-CPU time so far from the kernel (Linux), µs, or NaN where there is none. */
+function schedUs() {
+  try {
+    return Number(readFileSync(SCHEDSTAT, 'latin1').split(' ', 1)[0]) / 1000
+  } catch {
+    return NaN
+  }
+}
+
 // --- Rounds, medians and ratios -----------------------------------------------------------
 
 /**
@@ -144,6 +177,24 @@ function span(pair, format = fixed) {
 /** 'yes' or a bold 'no', for a target met or missed. */
 function yes(ok) {
   return ok ? 'yes' : '**no**'
+}
+
+/** The installed version of package `name` (a peer), or '' when it cannot be read. */
+function packageVersion(name) {
+  try {
+    let dir = require.resolve(name)
+    for (;;) {
+      const up = require('node:path').dirname(dir)
+      if (up === dir) return ''
+      dir = up
+      try {
+        const manifest = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'))
+        if (manifest.name === name) return manifest.version
+      } catch {}
+    }
+  } catch {
+    return ''
+  }
 }
 
 // --- The machine -------------------------------------------------------------------------
@@ -228,21 +279,25 @@ function printResult(result, json) {
 }
 
 module.exports = {
+  CPU_MEASURE,
   benchOptions,
   childResult,
   collector,
   commandLine,
   compare,
+  cpuUs,
   describeMachine,
   fixed,
   machine,
   markdown,
   median,
+  packageVersion,
   printResult,
   progress,
   range,
   roundOrder,
   runChild,
+  schedUs,
   span,
   thousands,
   times,

@@ -1,8 +1,8 @@
 'use strict'
 
-// `npm run bench`: every benchmark (bench/tasks.js, bench/context.js, bench/pool.js),
-// each side by side with its peers, in one run, and one report of them all:
-// benchmarks.md (the tables, with the Node, the machine and the date beside them) and
+// `npm run bench`: every benchmark (bench/tasks.js, bench/context.js, bench/pool.js,
+// bench/pool-workloads.js), each side by side with its peers, in one run, and one
+// report of them all: benchmarks.md (the tables, with the Node, the machine and the date beside them) and
 // one SVG chart per table (bench-<table>.svg), in docs/ unless told otherwise.
 
 const { mkdirSync, mkdtempSync, writeFileSync } = require('node:fs')
@@ -14,7 +14,7 @@ const { chartSvg } = require('./chart')
 const h = require('./harness')
 
 const ROOT = join(__dirname, '..')
-const BENCHMARKS = ['tasks.js', 'context.js', 'pool.js']
+const BENCHMARKS = ['tasks.js', 'context.js', 'pool.js', 'pool-workloads.js']
 const LINES = ['20', '22', '24', '26']
 
 const USAGE = `usage: npm run bench -- [--quick] [--json] [--callgrind] [--node <major>] [--out <dir>]

@@ -27,7 +27,6 @@
 // over rounds, with the spread and the median of ratios taken within each round. No
 // figure is asserted: a target missed is reported, not fatal.
 
-const { readFileSync } = require('node:fs')
 const { join } = require('node:path')
 const { performance } = require('node:perf_hooks')
 
@@ -51,7 +50,7 @@ const IMPLS = {
     },
   },
   piscina: {
-    label: `piscina ${piscinaVersion()}`,
+    label: `piscina ${h.packageVersion('piscina')}`,
     open() {
       const { Piscina } = require('piscina')
       const pool = new Piscina({ filename: join(FIXTURES, 'add.js'), minThreads: THREADS, maxThreads: THREADS })
@@ -82,14 +81,6 @@ const CANDIDATE = process.env.BATON_CANDIDATE
 if (CANDIDATE) {
   IMPLS.candidate = { label: `candidate run() (${CANDIDATE})`, open: () => openBaton('promise', false, CANDIDATE) }
   IMPLS.candidateStore = { label: 'candidate run(), one marked store', open: () => openBaton('promise', 'marked', CANDIDATE) }
-}
-
-function piscinaVersion() {
-  try {
-    return JSON.parse(readFileSync(join(require.resolve('piscina'), '../../package.json'), 'utf8')).version
-  } catch {
-    return ''
-  }
 }
 
 /** baton's pool; every baton form uses the same worker module (fixtures/add-marked.js). */
@@ -157,27 +148,7 @@ const MODES = {
 
 // --- In a child: one pool, one mode -----------------------------------------------------
 
-const CPU_MEASURE = typeof process.threadCpuUsage === 'function' ? 'threadCpuUsage' : 'eventLoopUtilization'
-
-/** The main thread's CPU so far, µs, by CPU_MEASURE. */
-function cpuUs() {
-  if (CPU_MEASURE === 'threadCpuUsage') {
-    const { user, system } = process.threadCpuUsage()
-    return user + system
-  }
-  return performance.eventLoopUtilization().active * 1000
-}
-
-const SCHEDSTAT = `/proc/self/task/${process.pid}/schedstat`
-
-/** The main thread's on-CPU time so far from the kernel, µs, or NaN where there is none. */
-function schedUs() {
-  try {
-    return Number(readFileSync(SCHEDSTAT, 'latin1').split(' ', 1)[0]) / 1000
-  } catch {
-    return NaN
-  }
-}
+const { CPU_MEASURE, cpuUs, schedUs } = h
 
 /** Whether callbacks run in the submitter's context (Node's own AsyncLocalStorage). */
 async function keepsContext(pool) {

@@ -38,9 +38,17 @@ const MAX_ARRAY = 1024
 
 let out = Buffer.allocUnsafeSlow(4096)
 let pos = 0
-// Objects written in this value: a second sighting is a shared reference. A Set, which a
-// setter planted on Array.prototype cannot intercept.
-const seen = new Set()
+// Objects written in this value: a second sighting is a shared reference. At most
+// MAX_OBJECTS, so a list searched from the start costs less than a Set's hashing. Its
+// slots are its own from the start (defined, not assigned), so that a setter planted on
+// Array.prototype never sees what is written into them.
+const seen = Array.from({ length: MAX_OBJECTS })
+let seenCount = 0
+
+function sighted(v) {
+  for (let i = 0; i < seenCount; i++) if (seen[i] === v) return true
+  return false
+}
 let writing = false
 let dv = new DataView(out.buffer, out.byteOffset, out.byteLength)
 
@@ -139,8 +147,8 @@ function value(v, depth) {
 }
 
 function object(v, depth) {
-  if (depth >= MAX_DEPTH || seen.size >= MAX_OBJECTS || seen.has(v) || isProxy(v)) return false
-  seen.add(v)
+  if (depth >= MAX_DEPTH || seenCount >= MAX_OBJECTS || sighted(v) || isProxy(v)) return false
+  seen[seenCount++] = v
   const proto = Object.getPrototypeOf(v)
   if (proto === Array.prototype) {
     const length = v.length
@@ -202,7 +210,8 @@ function writeArray(values) {
     varint(length)
     return out.subarray(0, pos)
   } finally {
-    seen.clear()
+    // Nothing of the value is kept past the call.
+    while (seenCount > 0) seen[--seenCount] = undefined
     writing = false
   }
 }
@@ -259,6 +268,29 @@ function readTag() {
   return tag
 }
 
+/**
+ * `length` values read in order, as an array whose elements are defined, not assigned
+ * (assigning to a hole would call a setter planted on Array.prototype). Short arrays,
+ * such as every payload's envelope, as literals: Array.from's per-element callback
+ * costs more than the rest of a short array.
+ */
+function readElements(length, depth) {
+  switch (length) {
+    case 0:
+      return []
+    case 1:
+      return [read(depth)]
+    case 2:
+      return [read(depth), read(depth)]
+    case 3:
+      return [read(depth), read(depth), read(depth)]
+    case 4:
+      return [read(depth), read(depth), read(depth), read(depth)]
+    default:
+      return Array.from({ __proto__: null, length }, () => read(depth))
+  }
+}
+
 function read(depth) {
   if (depth > MAX_DEPTH) throw NOT_PLAIN
   const tag = readTag()
@@ -287,8 +319,7 @@ function read(depth) {
     case BEGIN_ARRAY: {
       const length = readVarint()
       if (length > MAX_ARRAY) throw NOT_PLAIN
-      // Defined, not assigned: assigning to a hole would call a setter on Array.prototype.
-      const array = Array.from({ __proto__: null, length }, () => read(depth + 1))
+      const array = readElements(length, depth + 1)
       if (readTag() !== END_ARRAY || readVarint() !== 0 || readVarint() !== length) throw NOT_PLAIN
       return array
     }

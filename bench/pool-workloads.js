@@ -1,0 +1,427 @@
+'use strict'
+
+// Every workload of issue 12, side by side, in one run, 2 threads: baton's WorkerPool,
+// piscina, tinypool and workerpool, each with the same tasks (bench/fixtures/workloads.js)
+// and its own API for them. `npm run bench`, or `node bench/pool-workloads.js [--quick] [--json]`.
+//
+// Workloads (each a fresh child process per pool and round, rounds in alternating order):
+// - `a + b`, all submitted at once and 64 in flight: tasks per second; with 64 in flight
+//   also the main thread's CPU per task (bench/harness.js: cpuUs, the method of bench/pool.js).
+// - a 1 KB JSON-like object in and out (the worker returns what it got), 64 in flight.
+// - a 1 MB ArrayBuffer in and out, 16 in flight: moved by each pool's own transfer API
+//   (piscina's and tinypool's `transferList` and `move()`, workerpool's `transfer` and
+//   `Transfer`; baton's `transferList`, and its `move()` where it has one).
+// - CPU-bound tasks of about 1 ms, all at once: tasks per second, against
+//   threads × the rate of one thread running the same task in a loop (its own child, same round).
+// - one task sent to an idle pool (10 ms between tasks, long enough for its workers to
+//   sleep): latency from `run()` to the settlement, p50 and p99.
+// - memory: RSS over the same process before the pool (its module loaded), per idle
+//   worker; and the RSS added while 100,000 tasks are queued (submitted in one
+//   synchronous loop while every worker is held busy, so that all of them wait).
+//
+// Each figure is baton's against each peer and against the best peer of that round;
+// ratios are the median over rounds of the ratios taken within a round. Goals are
+// issue 12's; a goal missed is reported, never fatal.
+
+const { join } = require('node:path')
+const { performance } = require('node:perf_hooks')
+const { pathToFileURL } = require('node:url')
+
+const h = require('./harness')
+const { order, spin } = require('./fixtures/workloads')
+
+const FIXTURES = join(__dirname, 'fixtures')
+const THREADS = 2
+const IN_FLIGHT = 64
+const BUFFER_BYTES = 1 << 20
+const BUFFERS_IN_FLIGHT = 16
+const IDLE_MS = 10
+const PEERS = ['piscina', 'tinypool', 'workerpool']
+const POOLS = ['baton', ...PEERS]
+
+// --- The pools, each as `{ run(name, task, transfer), close(), destroy() }`, each a promise --
+
+/** Each pool's module, loaded before the baseline of the memory figures. */
+const LOAD = {
+  baton: async () => require('..'),
+  piscina: async () => require('piscina'),
+  tinypool: () => import('tinypool'),
+  workerpool: async () => require('workerpool'),
+}
+
+const OPEN = {
+  baton({ WorkerPool }) {
+    const pool = new WorkerPool({ filename: join(FIXTURES, 'workloads-baton.js'), minThreads: THREADS, maxThreads: THREADS })
+    return {
+      run: (name, task, transfer) => pool.run(task, transfer === undefined ? { name } : { name, transferList: transfer }),
+      close: () => pool.close(),
+      destroy: () => pool.destroy(),
+    }
+  },
+  piscina({ Piscina }) {
+    const pool = new Piscina({ filename: join(FIXTURES, 'workloads-piscina.js'), minThreads: THREADS, maxThreads: THREADS })
+    return {
+      run: (name, task, transfer) => pool.run(task, transfer === undefined ? { name } : { name, transferList: transfer }),
+      close: () => pool.destroy(),
+      destroy: () => pool.destroy(),
+    }
+  },
+  tinypool({ Tinypool }) {
+    const filename = pathToFileURL(join(FIXTURES, 'workloads-tinypool.mjs')).href
+    const pool = new Tinypool({ filename, minThreads: THREADS, maxThreads: THREADS })
+    return {
+      run: (name, task, transfer) => pool.run(task, transfer === undefined ? { name } : { name, transferList: transfer }),
+      close: () => pool.destroy(),
+      destroy: () => pool.destroy(),
+    }
+  },
+  workerpool(workerpool) {
+    const pool = workerpool.pool(join(FIXTURES, 'workloads-workerpool.js'), { minWorkers: THREADS, maxWorkers: THREADS, workerType: 'thread' })
+    return {
+      run: (name, task, transfer) => pool.exec(name, [task], transfer === undefined ? undefined : { transfer }),
+      close: () => pool.terminate(),
+      destroy: () => pool.terminate(true),
+    }
+  },
+}
+
+// --- The workloads, in a child ----------------------------------------------------------
+
+/** Keeps `width` tasks out until `n` have settled; `submit(i)` returns task i's promise. */
+function keepInFlight(width, n, submit) {
+  return new Promise((resolve, reject) => {
+    let submitted = 0
+    let left = n
+    const next = () => submit(submitted++).then(done, reject)
+    const done = () => {
+      if (--left === 0) resolve()
+      else if (submitted < n) next()
+    }
+    for (let k = 0; k < Math.min(width, n); k++) next()
+  })
+}
+
+/** Submits `n` tasks in one synchronous loop and waits for them all. */
+function allAtOnce(n, submit) {
+  return Promise.all(Array.from({ length: n }, (_, i) => submit(i)))
+}
+
+function check(ok, what) {
+  if (!ok) throw new Error(`wrong result: ${what}`)
+}
+
+/** `work(n)` timed `reps` times after a warm-up of `warmup` tasks: the median tasks/s and main-thread µs/task. */
+async function throughput(work, { tasks, warmup, reps }) {
+  const collect = h.collector()
+  await work(warmup)
+  const runs = []
+  for (let r = 0; r < reps; r++) {
+    collect()
+    const cpu = h.cpuUs()
+    const start = performance.now()
+    await work(tasks)
+    const ms = performance.now() - start
+    runs.push({ tasksPerSec: (tasks * 1000) / ms, cpuUsPerTask: (h.cpuUs() - cpu) / tasks })
+  }
+  return { tasksPerSec: h.median(runs.map((r) => r.tasksPerSec)), cpuUsPerTask: h.median(runs.map((r) => r.cpuUsPerTask)) }
+}
+
+const add = (pool) => (i) =>
+  pool.run('add', { a: i, b: 1 }).then((sum) => check(sum === i + 1, `add(${i}, 1) gave ${sum}`))
+
+const WORKLOADS = {
+  atOnce: (pool, c) => throughput((n) => allAtOnce(n, add(pool)), c.add),
+  inFlight: (pool, c) => throughput((n) => keepInFlight(IN_FLIGHT, n, add(pool)), c.add),
+  object: (pool, c) =>
+    throughput(
+      (n) =>
+        keepInFlight(IN_FLIGHT, n, (i) =>
+          pool.run('echo', order(i)).then((back) => check(back.id === i && back.items.length === 8 && back.customer.tags[2] === 'newsletter', 'the object came back changed')),
+        ),
+      c.object,
+    ),
+  buffer: (pool, c) =>
+    throughput(
+      (n) =>
+        keepInFlight(BUFFERS_IN_FLIGHT, n, (i) => {
+          const buffer = new ArrayBuffer(BUFFER_BYTES)
+          return pool.run('buffer', buffer, [buffer]).then((back) => {
+            check(buffer.byteLength === 0, `task ${i}'s buffer was not transferred (still ${buffer.byteLength} bytes here)`)
+            check(back instanceof ArrayBuffer && back.byteLength === BUFFER_BYTES && new Uint8Array(back)[0] === 1, 'the buffer did not come back')
+          })
+        }),
+      c.buffer,
+    ),
+  cpu: (pool, c) => {
+    const expected = spin(c.spinSteps)
+    return throughput((n) => allAtOnce(n, () => pool.run('spin', c.spinSteps).then((x) => check(x === expected, 'spin'))), c.cpu)
+  },
+  async latency(pool, c) {
+    const sleep = () => new Promise((resolve) => setTimeout(resolve, IDLE_MS))
+    // Every worker has run tasks before the first sample.
+    await allAtOnce(THREADS * 8, add(pool))
+    const samples = []
+    for (let i = 0; i < c.latency.samples; i++) {
+      await sleep()
+      const start = performance.now()
+      await add(pool)(i)
+      samples.push((performance.now() - start) * 1000)
+    }
+    return { p50Us: percentile(samples, 50), p99Us: percentile(samples, 99) }
+  },
+  async memory(pool, c, baseline) {
+    const collect = h.collector()
+    await allAtOnce(THREADS * 8, add(pool))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    collect()
+    const idle = process.memoryUsage.rss()
+    // Every worker busy, so that what follows waits in the queue rather than runs; the
+    // pool is destroyed once the figure is read, so the hold may be generous.
+    const held = Promise.all(Array.from({ length: THREADS }, () => pool.run('hold', c.holdMs)))
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    const start = performance.now()
+    const settled = allAtOnce(c.queued, add(pool))
+    const queued = process.memoryUsage.rss()
+    const ms = performance.now() - start
+    held.catch(() => {})
+    settled.catch(() => {})
+    await pool.destroy()
+    check(ms < c.holdMs - 100, `queueing ${c.queued} tasks took ${ms.toFixed(0)} ms, longer than the workers were held`)
+    return { rssPerWorkerMiB: (idle - baseline) / THREADS / 2 ** 20, rssQueuedMiB: (queued - idle) / 2 ** 20 }
+  },
+}
+
+/** The `p`th percentile of `values` (nearest rank). */
+function percentile(values, p) {
+  const sorted = [...values].sort((x, y) => x - y)
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]
+}
+
+/** One thread's rate at the CPU-bound task: the task in a loop on this thread. */
+function oneThread(c) {
+  const run = (n) => {
+    for (let i = 0; i < n; i++) spin(c.spinSteps)
+  }
+  run(c.cpu.warmup)
+  const rates = []
+  for (let r = 0; r < c.cpu.reps; r++) {
+    const start = performance.now()
+    run(c.cpu.tasks)
+    rates.push((c.cpu.tasks * 1000) / (performance.now() - start))
+  }
+  return { tasksPerSec: h.median(rates) }
+}
+
+async function child(poolName, workload, config) {
+  if (poolName === 'oneThread') return oneThread(config)
+  const lib = await LOAD[poolName]()
+  h.collector()()
+  const baseline = process.memoryUsage.rss()
+  const pool = OPEN[poolName](lib)
+  let result
+  try {
+    result = await WORKLOADS[workload](pool, config, baseline)
+  } catch (error) {
+    // What is still out would keep the pool open: it goes, and the error is reported.
+    await pool.destroy().catch(() => {})
+    throw error
+  }
+  // The memory workload destroys its pool itself.
+  if (workload !== 'memory') await pool.close()
+  return result
+}
+
+if (process.argv[2] === '--child') {
+  const [, , , poolName, workload, config] = process.argv
+  h.childResult(() => child(poolName, workload, JSON.parse(config)))
+  return
+}
+
+// --- In the parent: rounds, ratios, goals -----------------------------------------------
+
+const USAGE = `usage: node bench/pool-workloads.js [--quick] [--json]
+  --quick  small counts and one round (CI: checks that the benchmark works)
+  --json   the figures as JSON instead of Markdown tables`
+const { quick: QUICK, json: JSON_OUT } = h.benchOptions(USAGE)
+
+/** Tasks per timed run of each throughput workload in a full run; a quick run does a twentieth. */
+const TASKS = { add: 20_000, object: 5_000, buffer: 1_000, cpu: 1_000 }
+const CONFIG = {
+  rounds: QUICK ? 1 : 3,
+  latency: { samples: QUICK ? 20 : 200 },
+  queued: QUICK ? 10_000 : 100_000,
+  holdMs: QUICK ? 5_000 : 30_000,
+  ...Object.fromEntries(
+    Object.entries(TASKS).map(([workload, n]) => {
+      const tasks = QUICK ? n / 20 : n
+      return [workload, { tasks, warmup: tasks / 5, reps: QUICK ? 1 : 3 }]
+    }),
+  ),
+}
+
+/** Steps of `spin` that take about 1 ms on this machine now: the same for every pool of the run. */
+function spinStepsForOneMs() {
+  let steps = 100_000
+  for (let attempt = 0; attempt < 8; attempt++) {
+    spin(steps) // warm
+    const times = Array.from({ length: 5 }, () => {
+      const start = performance.now()
+      spin(steps)
+      return performance.now() - start
+    })
+    const ms = h.median(times)
+    if (Math.abs(ms - 1) < 0.1) break
+    steps = Math.max(1000, Math.round(steps / ms))
+  }
+  return steps
+}
+
+/**
+ * What is compared: [workload, figure, label, chart label, better, goals]. A goal is
+ * `{ against: 'piscina' | 'best' | 'ideal', ratio }`: baton's figure over piscina's,
+ * over the best peer's of the same round, or (the CPU-bound row) the pool's own
+ * throughput over `threads × one thread's rate`.
+ */
+const ROWS = [
+  ['atOnce', 'tasksPerSec', '`a + b`, all at once: tasks/s', 'a + b, at once', 'higher', [{ against: 'piscina', ratio: 5 }, { against: 'best', ratio: 5 }]],
+  ['inFlight', 'tasksPerSec', `\`a + b\`, ${IN_FLIGHT} in flight: tasks/s`, `a + b, ${IN_FLIGHT} in flight`, 'higher', [{ against: 'piscina', ratio: 5 }, { against: 'best', ratio: 5 }]],
+  ['object', 'tasksPerSec', `1 KB object in and out, ${IN_FLIGHT} in flight: tasks/s`, '1 KB object', 'higher', [{ against: 'best', ratio: 3 }]],
+  ['buffer', 'tasksPerSec', `1 MB ArrayBuffer transferred in and out, ${BUFFERS_IN_FLIGHT} in flight: tasks/s`, '1 MB buffer', 'higher', [{ against: 'best', ratio: 1 }]],
+  ['cpu', 'tasksPerSec', 'CPU-bound tasks of about 1 ms, all at once: tasks/s', 'CPU-bound, 1 ms', 'higher', [{ against: 'ideal', ratio: 0.95 }, { against: 'best', ratio: 1 }]],
+  ['latency', 'p50Us', `one task to an idle pool (${IDLE_MS} ms idle before it): p50 µs`, 'idle pool, p50', 'lower', [{ against: 'piscina', ratio: 0.5 }]],
+  ['latency', 'p99Us', 'one task to an idle pool: p99 µs', 'idle pool, p99', 'lower', [{ against: 'piscina', ratio: 0.5 }]],
+  ['memory', 'rssPerWorkerMiB', 'RSS per idle worker: MiB', 'RSS per idle worker', 'lower', [{ against: 'piscina', ratio: 1 }]],
+  ['memory', 'rssQueuedMiB', 'RSS added with N tasks queued: MiB', 'RSS, tasks queued', 'lower', [{ against: 'piscina', ratio: 1 }]],
+  ['inFlight', 'cpuUsPerTask', `main-thread CPU per task, \`a + b\`, ${IN_FLIGHT} in flight: µs`, 'main-thread CPU per task', 'lower', [{ against: 'piscina', ratio: 0.3 }]],
+]
+
+function measure(poolName, workload, config) {
+  return h.runChild(__filename, ['--child', poolName, workload, JSON.stringify(config)], { timeout: 600_000 })
+}
+
+function main() {
+  const started = performance.now()
+  const config = { ...CONFIG, spinSteps: spinStepsForOneMs() }
+  const workloads = Object.keys(WORKLOADS)
+  /** perRound[workload][pool][round]: what the child reported. */
+  const perRound = Object.fromEntries(workloads.map((w) => [w, Object.fromEntries(POOLS.map((p) => [p, []]))]))
+  perRound.cpu.oneThread = []
+  for (let round = 0; round < config.rounds; round++) {
+    for (const workload of workloads) {
+      const contestants = workload === 'cpu' ? [...POOLS, 'oneThread'] : POOLS
+      for (const pool of h.roundOrder(round, contestants)) {
+        h.progress(`pool workloads: round ${round + 1}/${config.rounds}, ${workload}, ${pool}`)
+        perRound[workload][pool].push(measure(pool, workload, config))
+      }
+    }
+  }
+  h.progress('')
+
+  const rows = ROWS.map(([workload, figure, label, short, better, goals]) => {
+    const of = (pool) => perRound[workload][pool].map((r) => r[figure])
+    const values = Object.fromEntries(POOLS.map((p) => [p, h.median(of(p))]))
+    const pick = better === 'higher' ? Math.max : Math.min
+    const best = of(PEERS[0]).map((_, i) => pick(...PEERS.map((p) => of(p)[i])))
+    const vs = Object.fromEntries(PEERS.map((p) => [p, h.compare(of('baton'), of(p))]))
+    vs.best = h.compare(of('baton'), best)
+    const row = { workload, figure, label, short, better, values, vs, goals: [] }
+    for (const goal of goals) {
+      if (goal.against === 'ideal') {
+        const ideal = perRound.cpu.oneThread.map((r) => THREADS * r.tasksPerSec)
+        row.oneThreadTasksPerSec = h.median(perRound.cpu.oneThread.map((r) => r.tasksPerSec))
+        row.efficiency = Object.fromEntries(POOLS.map((p) => [p, h.compare(of(p), ideal).paired]))
+        row.goals.push({ ...goal, value: row.efficiency.baton, spread: h.compare(of('baton'), ideal).spread })
+      } else {
+        const ratio = vs[goal.against]
+        row.goals.push({ ...goal, value: ratio.paired, spread: ratio.spread })
+      }
+    }
+    for (const goal of row.goals) goal.met = better === 'higher' || goal.against === 'ideal' ? goal.value >= goal.ratio : goal.value <= goal.ratio
+    return row
+  })
+  const result = {
+    benchmark: 'pool-workloads',
+    title: 'Worker pools, every workload: baton against piscina, tinypool and workerpool',
+    machine: h.machine(),
+    quick: QUICK,
+    config: { ...config, threads: THREADS, inFlight: IN_FLIGHT, bufferBytes: BUFFER_BYTES, buffersInFlight: BUFFERS_IN_FLIGHT, idleMs: IDLE_MS },
+    cpuMeasure: h.CPU_MEASURE,
+    versions: Object.fromEntries(PEERS.map((p) => [p, h.packageVersion(p)])),
+    rows,
+    perRound,
+  }
+  result.tables = tables(result)
+  result.seconds = (performance.now() - started) / 1000
+  h.printResult(result, JSON_OUT)
+}
+
+/** A figure as the table prints it: rates in thousands, times and sizes with a decimal or two. */
+function figure(row, x) {
+  if (row.figure === 'tasksPerSec') return h.thousands(x)
+  if (row.figure === 'cpuUsPerTask') return h.fixed(x, 1)
+  return row.figure.endsWith('MiB') ? h.fixed(x, 2) : h.fixed(x, 0)
+}
+
+const GOAL_NAMES = { piscina: 'piscina', best: 'the best peer', ideal: `${THREADS} × one thread` }
+
+function goalText(row, goal) {
+  const sign = row.better === 'higher' || goal.against === 'ideal' ? '≥' : '≤'
+  return `${sign} ${goal.ratio}x ${GOAL_NAMES[goal.against]}`
+}
+
+function tables(result) {
+  const { config, rows, versions } = result
+  const label = (row) => row.label.replace('N tasks', `${config.queued.toLocaleString('en-US')} tasks`)
+  const cpuName =
+    result.cpuMeasure === 'threadCpuUsage'
+      ? '`process.threadCpuUsage()` (user + system, main thread)'
+      : '`performance.eventLoopUtilization()` active time (Node 20 has no `process.threadCpuUsage()`; it also counts time the main thread was preempted)'
+  const cpuRow = rows.find((r) => r.efficiency !== undefined)
+  const notes = [
+    `${THREADS} threads; piscina ${versions.piscina}, tinypool ${versions.tinypool}, workerpool ${versions.workerpool} (worker threads). ` +
+      `Each figure is the median of ${config.rounds} round${config.rounds === 1 ? '' : 's'}, a fresh process per pool, workload and round, ` +
+      `each throughput the median of ${config.add.reps} timed run${config.add.reps === 1 ? '' : 's'} after a warm-up ` +
+      `(${config.add.tasks.toLocaleString('en-US')} \`a + b\` tasks, ${config.object.tasks.toLocaleString('en-US')} objects, ` +
+      `${config.buffer.tasks.toLocaleString('en-US')} buffers, ${config.cpu.tasks.toLocaleString('en-US')} CPU-bound tasks per run; ` +
+      `${config.latency.samples} idle-pool samples).`,
+    'Ratios are baton over the peer, the median of the ratios taken within each round (their range under "single rounds"); ' +
+      '"best peer" is the best of the three in each round. The 1 MB buffer moves by each pool\'s own transfer API, both ways. ' +
+      `The CPU-bound task is ${config.spinSteps.toLocaleString('en-US')} steps of a loop (about 1 ms here); ` +
+      `one thread runs it at ${h.thousands(cpuRow.oneThreadTasksPerSec)} tasks/s, and each pool's throughput over ${THREADS} times that is ` +
+      POOLS.map((p) => `${p} ${h.fixed(cpuRow.efficiency[p])}`).join(', ') +
+      `. Memory: RSS over the same process before the pool opened (its module loaded), per worker, idle after a warm-up; ` +
+      `then what ${config.queued.toLocaleString('en-US')} tasks submitted in one loop add while they wait behind workers held busy. Main-thread CPU: ${cpuName}.`,
+  ]
+  const goalRows = rows.flatMap((row) => row.goals.map((goal) => ({ row, goal })))
+  return [
+    {
+      id: 'pool-workloads',
+      title: 'Worker pools, every workload: baton against piscina, tinypool and workerpool',
+      notes,
+      columns: ['workload', 'baton', ...PEERS, ...PEERS.map((p) => `baton / ${p}`), 'baton / best peer', 'goal', 'met'],
+      align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'left', 'center'],
+      rows: rows.map((row) => [
+        label(row),
+        `**${figure(row, row.values.baton)}**`,
+        ...PEERS.map((p) => figure(row, row.values[p])),
+        ...PEERS.map((p) => h.times(row.vs[p].paired)),
+        `**${h.times(row.vs.best.paired)}** (${h.span(row.vs.best.spread, h.times)})`,
+        row.goals.map((goal) => `${goalText(row, goal)}${goal.against === 'ideal' ? ` (${h.fixed(goal.value)})` : ''}`).join('; '),
+        row.goals.map((goal) => h.yes(goal.met)).join(', '),
+      ]),
+      chart: {
+        kind: 'ratio',
+        caption: "baton against its goal's measure: throughput higher is better; latency, memory and CPU lower is better",
+        bars: goalRows.map(({ row, goal }) => ({
+          label: `${row.short}, vs ${GOAL_NAMES[goal.against]}`,
+          value: goal.value,
+          spread: goal.spread,
+          target: goal.ratio,
+          better: row.better === 'higher' || goal.against === 'ideal' ? 'higher' : 'lower',
+        })),
+      },
+    },
+  ]
+}
+
+main()
