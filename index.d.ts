@@ -236,7 +236,7 @@ export class WorkerPool extends EventEmitterAsyncResource implements AsyncDispos
   readonly minThreads: number
   /** Milliseconds since the pool was made. */
   readonly duration: number
-  /** Workers that have loaded their module and run no task. */
+  /** Workers with no task (one still starting counts, as in piscina). */
   readonly idleThreads: number
   readonly threads: import('node:worker_threads').Worker[]
   /** Run time over wall time and maxThreads since the pool started, 0 to 1. */

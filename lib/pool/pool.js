@@ -405,7 +405,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     return this.#stats.duration
   }
 
-  /** Workers that have loaded their module and run no task. */
+  /** Workers with no task; one still starting counts, as piscina counts the workers it starts with. */
   get idleThreads() {
     return this.#core.idleWorkers
   }
