@@ -199,7 +199,7 @@ export interface RunOptions {
 /** What a worker module exports: `(task, signal) => result`, maybe async. */
 export type WorkerPoolHandler<T = any, R = any> = (task: T, signal: AbortSignal) => R | Promise<R>
 
-export class WorkerPool extends EventEmitterAsyncResource implements AsyncDisposable {
+export class WorkerPool extends EventEmitterAsyncResource implements AsyncDisposable, Disposable {
   /** `numThreads`: that many workers, running the default `a + b` task. */
   constructor(options?: WorkerPoolOptions | string | URL | number)
   /** Settles in the caller's async context. */
@@ -211,6 +211,8 @@ export class WorkerPool extends EventEmitterAsyncResource implements AsyncDispos
   /** Ends the workers now: queued and running tasks reject with `ERR_BATON_POOL_CLOSED`. */
   destroy(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
+  /** Starts close() without waiting for it, as piscina's. */
+  [Symbol.dispose](): void
   readonly completed: number
   /** Tasks that no worker, started or still starting, has room for. */
   readonly queueSize: number

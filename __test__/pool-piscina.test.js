@@ -142,6 +142,17 @@ test("'close': once the pool has closed, by close() or destroy(), once", async (
   }
 })
 
+test('Symbol.dispose (`using`) starts close(): the running task finishes, then the pool closes', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, minThreads: 1, maxThreads: 1 })
+  const task = pool.run({ value: 'kept', ms: 20 }, { name: 'delayed' })
+  const closed = once(pool, 'close')
+  t.is(pool[Symbol.dispose](), undefined)
+  await t.throwsAsync(pool.run({ a: 1, b: 1 }, { name: 'add' }), { code: 'ERR_BATON_POOL_CLOSED' })
+  t.is(await task, 'kept')
+  await closed
+  t.is(pool.threads.length, 0)
+})
+
 test('closeTimeout: a close() that outlasts it ends as destroy() does, with an ERR_BATON_CLOSE_TIMEOUT error event, or rejection if none is heard', async (t) => {
   for (const heard of [true, false]) {
     const pool = new WorkerPool({ filename: TASKS, minThreads: 1, maxThreads: 1, closeTimeout: 50 })

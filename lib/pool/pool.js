@@ -343,6 +343,11 @@ class WorkerPool extends EventEmitterAsyncResource {
     await this.close()
   }
 
+  /** `using`: starts close() without waiting, as piscina's; its failure is close()'s rejection. */
+  [Symbol.dispose]() {
+    this.close()
+  }
+
   #rejectQueued() {
     for (const id of this.#core.drainQueue()) this.#fail(id, this.#tasks.get(id), poolClosed())
     this.#afterSettle()
