@@ -182,6 +182,8 @@ export interface WorkerPoolOptions {
   resourceLimits?: import('node:worker_threads').ResourceLimits
   /** e.g. `['--import', 'tsx']` for TypeScript workers. */
   execArgv?: string[]
+  /** Appended to the worker's `process.argv`. */
+  argv?: string[]
   env?: NodeJS.Dict<string> | typeof import('node:worker_threads').SHARE_ENV
   /** The worker's `require('node:worker_threads').workerData`. */
   workerData?: unknown
@@ -232,6 +234,7 @@ export class WorkerPool extends EventEmitterAsyncResource implements AsyncDispos
     resourceLimits: Readonly<import('node:worker_threads').ResourceLimits> | undefined
     env: Readonly<NodeJS.Dict<string>> | typeof import('node:worker_threads').SHARE_ENV | undefined
     execArgv: readonly string[] | undefined
+    argv: readonly string[] | undefined
     workerData: unknown
   }>
   readonly maxThreads: number
