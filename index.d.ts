@@ -182,6 +182,8 @@ export interface WorkerPoolOptions {
   resourceLimits?: import('node:worker_threads').ResourceLimits
   /** e.g. `['--import', 'tsx']` for TypeScript workers. */
   execArgv?: string[]
+  /** Appended to the worker's `process.argv`. */
+  argv?: string[]
   env?: NodeJS.Dict<string> | typeof import('node:worker_threads').SHARE_ENV
   /** The worker's `require('node:worker_threads').workerData`. */
   workerData?: unknown
@@ -201,7 +203,7 @@ export interface RunOptions {
 /** What a worker module exports: `(task, signal) => result`, maybe async. */
 export type WorkerPoolHandler<T = any, R = any> = (task: T, signal: AbortSignal) => R | Promise<R>
 
-export class WorkerPool extends EventEmitterAsyncResource implements AsyncDisposable {
+export class WorkerPool extends EventEmitterAsyncResource implements AsyncDisposable, Disposable {
   /** `numThreads`: that many workers, running the default `a + b` task. */
   constructor(options?: WorkerPoolOptions | string | URL | number)
   /** Settles in the caller's async context. */
@@ -213,6 +215,8 @@ export class WorkerPool extends EventEmitterAsyncResource implements AsyncDispos
   /** Ends the workers now: queued and running tasks reject with `ERR_BATON_POOL_CLOSED`. */
   destroy(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
+  /** Starts close() without waiting for it, as piscina's. */
+  [Symbol.dispose](): void
   readonly completed: number
   /** Tasks that no worker, started or still starting, has room for. */
   readonly queueSize: number
@@ -232,13 +236,14 @@ export class WorkerPool extends EventEmitterAsyncResource implements AsyncDispos
     resourceLimits: Readonly<import('node:worker_threads').ResourceLimits> | undefined
     env: Readonly<NodeJS.Dict<string>> | typeof import('node:worker_threads').SHARE_ENV | undefined
     execArgv: readonly string[] | undefined
+    argv: readonly string[] | undefined
     workerData: unknown
   }>
   readonly maxThreads: number
   readonly minThreads: number
   /** Milliseconds since the pool was made. */
   readonly duration: number
-  /** Workers that have loaded their module and run no task. */
+  /** Workers with no task (one still starting counts, as in piscina). */
   readonly idleThreads: number
   readonly threads: import('node:worker_threads').Worker[]
   /** Run time over wall time and maxThreads since the pool started, 0 to 1. */

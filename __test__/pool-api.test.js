@@ -52,15 +52,18 @@ test('new WorkerPool(filename | URL | options), CJS and ESM, default and named e
   await Promise.all([byPath.close(), byUrl.close(), byUrlString.close(), named.close()])
 })
 
-test('workerData, env and resourceLimits reach the worker', async (t) => {
+test('workerData, env, argv and resourceLimits reach the worker', async (t) => {
   const pool = new WorkerPool({
     filename: TASKS,
     maxThreads: 1,
     workerData: { config: [1, 2, 3] },
     env: { BATON_POOL_TEST: 'from env' },
+    argv: ['a', 'b c'],
     resourceLimits: { maxOldGenerationSizeMb: 48 },
   })
   t.deepEqual(await pool.run(null, { name: 'workerData' }), { config: [1, 2, 3] })
+  t.deepEqual(await pool.run(null, { name: 'argv' }), ['a', 'b c'])
+  t.deepEqual([...pool.options.argv], ['a', 'b c'])
   t.is(await pool.run('BATON_POOL_TEST', { name: 'env' }), 'from env')
   t.is((await pool.run(null, { name: 'resourceLimits' })).maxOldGenerationSizeMb, 48)
   await pool.close()
@@ -201,6 +204,8 @@ test('wrong option and argument types fail with Node codes: the constructor thro
   t.throws(() => new WorkerPool({ env: 'x' }), { code: 'ERR_INVALID_ARG_TYPE' })
   t.throws(() => new WorkerPool({ execArgv: '--import' }), { code: 'ERR_INVALID_ARG_TYPE' })
   t.throws(() => new WorkerPool({ execArgv: [1] }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new WorkerPool({ argv: 'a' }), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.throws(() => new WorkerPool({ argv: [1] }), { code: 'ERR_INVALID_ARG_TYPE', message: /"options\.argv\[0\]"/ })
 
   const pool = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 1 })
   await t.throwsAsync(pool.run(1, null), { code: 'ERR_INVALID_ARG_TYPE' })

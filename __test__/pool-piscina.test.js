@@ -108,15 +108,14 @@ test('duration: milliseconds since the pool was made', async (t) => {
   await pool.close()
 })
 
-test('idleThreads: workers that have loaded their module and run nothing', async (t) => {
+test('idleThreads: workers with no task, the ones still starting too, as piscina counts the workers it starts with', async (t) => {
   const pool = new WorkerPool({ filename: TASKS, minThreads: 2, maxThreads: 2 })
-  // Still loading: not idle.
-  t.is(pool.idleThreads, 0)
+  t.is(pool.idleThreads, 2)
   const id = 'idle-threads-gate'
   const gated = pool.run(id, { name: 'gated' })
+  // Taken by a starting worker: that one is not idle any more.
+  t.is(pool.idleThreads, 1)
   await events.next((m) => m.started === id)
-  // The worker that is not running the gated task is idle once loaded.
-  for (let waited = 0; pool.idleThreads < 1 && waited < 5000; waited += 5) await sleep(5)
   t.is(pool.idleThreads, 1)
   events.release(id)
   t.is(await gated, id)
@@ -141,6 +140,17 @@ test("'close': once the pool has closed, by close() or destroy(), once", async (
     await sleep(10)
     t.is(closes, 1)
   }
+})
+
+test('Symbol.dispose (`using`) starts close(): the running task finishes, then the pool closes', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, minThreads: 1, maxThreads: 1 })
+  const task = pool.run({ value: 'kept', ms: 20 }, { name: 'delayed' })
+  const closed = once(pool, 'close')
+  t.is(pool[Symbol.dispose](), undefined)
+  await t.throwsAsync(pool.run({ a: 1, b: 1 }, { name: 'add' }), { code: 'ERR_BATON_POOL_CLOSED' })
+  t.is(await task, 'kept')
+  await closed
+  t.is(pool.threads.length, 0)
 })
 
 test('closeTimeout: a close() that outlasts it ends as destroy() does, with an ERR_BATON_CLOSE_TIMEOUT error event, or rejection if none is heard', async (t) => {

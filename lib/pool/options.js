@@ -106,6 +106,8 @@ function normalize(options) {
   }
   const execArgv = option('execArgv')
   if (execArgv !== undefined) workerOptions.execArgv = validateStringArray(execArgv, 'options.execArgv')
+  const argv = option('argv')
+  if (argv !== undefined) workerOptions.argv = validateStringArray(argv, 'options.argv')
   const workerData = option('workerData')
   if (workerData !== undefined) workerOptions.workerData = workerData
   const filename = option('filename', null)
@@ -137,6 +139,7 @@ function normalize(options) {
     resourceLimits: workerOptions.resourceLimits,
     env: workerOptions.env,
     execArgv: workerOptions.execArgv === undefined ? undefined : Object.freeze([...workerOptions.execArgv]),
+    argv: workerOptions.argv === undefined ? undefined : Object.freeze([...workerOptions.argv]),
     workerData: workerOptions.workerData,
   })
   return normalized

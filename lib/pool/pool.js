@@ -345,6 +345,11 @@ class WorkerPool extends EventEmitterAsyncResource {
     await this.close()
   }
 
+  /** `using`: starts close() without waiting, as piscina's; its failure is close()'s rejection. */
+  [Symbol.dispose]() {
+    this.close()
+  }
+
   #rejectQueued() {
     for (const id of this.#core.drainQueue()) this.#fail(id, this.#tasks.get(id), poolClosed())
     this.#afterSettle()
@@ -407,7 +412,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     return this.#stats.duration
   }
 
-  /** Workers that have loaded their module and run no task. */
+  /** Workers with no task; one still starting counts, as piscina counts the workers it starts with. */
   get idleThreads() {
     return this.#core.idleWorkers
   }

@@ -58,7 +58,7 @@ impl PoolCore {
     self.pool.inner.lock().dispatch.queue_size() as u32
   }
 
-  /// Attached workers with no task.
+  /// Workers with no task, starting ones included.
   #[napi(getter)]
   pub fn idle_workers(&self) -> u32 {
     self.pool.inner.lock().dispatch.idle_workers() as u32
