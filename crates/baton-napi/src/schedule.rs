@@ -69,10 +69,13 @@ pub struct AbortHandle(Weak<Pending>);
 ///   callback that throws raises an uncaught exception in that same context.
 /// - Without it, the call returns a Promise; its continuations keep their own context.
 /// - `async_hooks` sees one resource of type [`Task::RESOURCE_TYPE`] per call,
-///   triggered by the caller and destroyed once the call has settled. With a JS
-///   function to call back (the callback or `onProgress`), it is the caller's captured
-///   context, and the callbacks run inside it (the N-API async work beside it is then
-///   of type `baton_napi.Work`); without one, it is the async work itself.
+///   triggered by the caller and destroyed once the call has settled, and the
+///   callbacks run inside it. Where the N-API async work's completion has the caller's
+///   context (a call without `on_progress`, `signal` or `abort` on the async_hooks
+///   engine; or a Promise, whose continuations keep their own), it is the async work
+///   itself; elsewhere it is the caller's context, captured (`napi_async_init`) and
+///   entered around each callback (`napi_make_callback`), and the work beside it is of
+///   type `baton_napi.Work`.
 /// - When the thread's JS environment exits (`process.exit()`, an uncaught exception),
 ///   every call's [`Control::checkpoint`] fails from then on, so that the exit does
 ///   not wait for the work: the first call on a thread adds a `process` `exit`
@@ -191,7 +194,7 @@ pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Sch
     pending: JsThreadOnly(pending.clone()),
   }));
   // One resource of the author's type per call: the captured scope when there is one
-  // (the callbacks run inside it), else the work itself.
+  // (the callbacks run inside it), else the work itself (its completion calls back).
   let work_type = if has_scope {
     WORK_TYPE
   } else {

@@ -7,8 +7,8 @@
 //! store of wherever the thread-safe function was created. napi-rs wraps none of these
 //! calls, so they are made here through `napi::sys`.
 
+use std::cell::Cell;
 use std::ptr;
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use napi::{sys, Env, Result};
 
@@ -114,26 +114,22 @@ fn take_exception(env: &Env) -> Result<sys::napi_value> {
 /// `--experimental-async-context-frame`): Node enters no frame there, so only
 /// `napi_make_callback` with a context of `napi_async_init` brings the caller's back.
 ///
-/// The engine is the process's, so this is asked once per process; a probe that fails
-/// answers `false`, which only costs a scope per call.
+/// Asked once per thread, of that thread's own environment, as `lib/context/engine`
+/// asks; a probe that fails answers `false`, which only costs a scope per call.
 pub(crate) fn resource_scope_keeps_context(env: &Env) -> bool {
-  const UNKNOWN: u8 = 0;
-  const KEEPS: u8 = 1;
-  const LOSES: u8 = 2;
-  static ENGINE: AtomicU8 = AtomicU8::new(UNKNOWN);
-  match ENGINE.load(Ordering::Relaxed) {
-    KEEPS => true,
-    LOSES => false,
-    _ => {
-      let keeps = probe_engine(env).unwrap_or_else(|_| {
-        // A probe that threw leaves nothing pending behind it.
-        let _ = take_exception(env);
-        false
-      });
-      ENGINE.store(if keeps { KEEPS } else { LOSES }, Ordering::Relaxed);
-      keeps
-    }
+  thread_local! {
+    static KEEPS: Cell<Option<bool>> = const { Cell::new(None) };
   }
+  if let Some(keeps) = KEEPS.get() {
+    return keeps;
+  }
+  let keeps = probe_engine(env).unwrap_or_else(|_| {
+    // A probe that threw leaves nothing pending behind it.
+    let _ = take_exception(env);
+    false
+  });
+  KEEPS.set(Some(keeps));
+  keeps
 }
 
 /// The async_hooks engine keeps a store entered inside `runInAsyncScope()` on the
