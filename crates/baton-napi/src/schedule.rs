@@ -169,6 +169,7 @@ pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Sch
   };
   let pending = Rc::new(Pending {
     env: env.raw(),
+    resource_type: T::RESOURCE_TYPE,
     work: Cell::new(ptr::null_mut()),
     abort: abort.clone(),
     settlement: RefCell::new(Some(Settlement {
@@ -261,7 +262,16 @@ impl Scheduled {
   ///   Ok((scheduled, handle))
   /// }
   /// ```
+  ///
+  /// Ask for it before the `#[napi]` function returns: a call with a callback and no
+  /// [`CallOptions::abort`] or [`CallOptions::signal`] would be called back from its
+  /// work's completion only, so it captures the caller's context here (`async_hooks`
+  /// then sees a second resource of the task's type for it, the one its callback runs
+  /// in).
   pub fn abort_handle(&self) -> AbortHandle {
+    if let Some(pending) = self.pending.upgrade() {
+      pending.prepare_abort();
+    }
     AbortHandle(self.pending.clone())
   }
 }
@@ -299,6 +309,7 @@ impl ToNapiValue for Scheduled {
 /// abort it.
 struct Pending {
   env: sys::napi_env,
+  resource_type: &'static str,
   /// Valid while `settlement` is present: the work's completion takes that first.
   work: Cell<sys::napi_async_work>,
   abort: Option<AbortFlag>,
@@ -382,6 +393,21 @@ fn finish<T: Task>(env: Env, status: sys::napi_status, mut work: Work<T>) {
 }
 
 impl Pending {
+  /// Gives a callback that was to be called from the work's completion the scope that
+  /// a settlement by an abort, from anywhere, needs.
+  fn prepare_abort(&self) {
+    let mut settlement = self.settlement.borrow_mut();
+    let Some(settlement) = settlement.as_mut() else {
+      return;
+    };
+    if settlement.scope.is_none() && matches!(settlement.target, Target::Callback(_)) {
+      // Failing only while the environment is torn down, when no callback runs anyway.
+      if let Ok(scope) = CallScope::capture(&Env::from_raw(self.env), self.resource_type) {
+        settlement.scope = Some(Rc::new(scope));
+      }
+    }
+  }
+
   fn abort(&self, env: &Env) {
     if let Some(flag) = &self.abort {
       flag.raise();
@@ -445,8 +471,9 @@ impl Settlement {
             &failed
           }
         };
-        // Without a captured scope the call settles only from its work's completion,
-        // inside the work's own resource, which has the caller's context.
+        // Without a captured scope the call settles only from its work's completion
+        // (an abort handle captures one), inside the work's own resource, which has the
+        // caller's context.
         match &self.scope {
           Some(scope) => scope.call(env, callback.get(env)?, args),
           None => scope::call_here(env, callback.get(env)?, args),
