@@ -144,6 +144,25 @@ test.serial('async_hooks sees each call, in either form, as one resource of its 
   }
 })
 
+test.serial('a callback call with nothing to abort it or report progress is one resource on the async_hooks engine', async (t) => {
+  const types = []
+  const hook = createHook({
+    init(asyncId, type) {
+      if (type.startsWith('baton.') || type === 'baton_napi.Work') types.push(type)
+    },
+  }).enable()
+  try {
+    const { args } = await callbackOutcome((cb) => als.run('alone', () => performAsyncTask(() => cb(als.getStore()))))
+    t.is(args[0], 'alone')
+  } finally {
+    hook.disable()
+  }
+  // There the work's own resource carries the stores into its completion. On
+  // AsyncContextFrame only a context of napi_async_init brings the caller's frame back,
+  // so the call captures one beside its work.
+  t.deepEqual(types, hooksEngine ? ['baton.performAsyncTask'] : ['baton.performAsyncTask', 'baton_napi.Work'])
+})
+
 test('control: the plain napi-rs callback path loses the store with AsyncContextFrame (the bug baton fixes)', async (t) => {
   // AsyncContextFrame is the default engine of Node 24 and 26.
   const { args } = await storeSeenByCallback('plain', (cb) => binding.plainAsyncTask(cb))

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict')
 const { AsyncLocalStorage, createHook, executionAsyncId } = require('node:async_hooks')
 const { spawnSync } = require('node:child_process')
 const { test } = require('node:test')
-const { Ticker, plainSumTo, plainTicks, sumTo } = require('./index.js')
+const { Ticker, plainSumTo, plainTicks, sumTo, sumToCancellable } = require('./index.js')
 
 const als = new AsyncLocalStorage()
 const major = Number(process.versions.node.split('.')[0])
@@ -114,6 +114,16 @@ test('an abort settles the call without waiting for a libuv thread', { timeout: 
   assert.deepEqual(settled, [], 'the busy tasks were still running')
   busy.abort()
   for (const error of await Promise.all(running)) assert.equal(error.code, 'ABORT_ERR')
+})
+
+test('an abort handle settles a callback call without a signal at once, in the caller\'s context', async () => {
+  const { done, cb } = callback()
+  // Long enough to be running when cancel() comes; without a flag it is not stopped.
+  const call = als.run('cancelled', () => sumToCancellable(50_000_000, cb))
+  setImmediate(() => call.cancel())
+  const { args, store } = await done
+  assert.equal(args[0]?.code, 'ABORT_ERR')
+  assert.equal(store, 'cancelled')
 })
 
 test('a signal that is not an AbortSignal is refused with ERR_INVALID_ARG_TYPE', () => {

@@ -21,7 +21,7 @@ use crate::channel::{self, Receiver};
 use crate::error::{invalid_arg_type, Error};
 use crate::panic;
 use crate::raw::{self, check};
-use crate::scope::{CallScope, JsThreadOnly, Rooted};
+use crate::scope::{self, CallScope, JsThreadOnly, Rooted};
 use crate::task::{AbortFlag, Control, Task};
 
 /// What a JS call hands over beside its task, all optional; usually the trailing
@@ -69,10 +69,13 @@ pub struct AbortHandle(Weak<Pending>);
 ///   callback that throws raises an uncaught exception in that same context.
 /// - Without it, the call returns a Promise; its continuations keep their own context.
 /// - `async_hooks` sees one resource of type [`Task::RESOURCE_TYPE`] per call,
-///   triggered by the caller and destroyed once the call has settled. With a JS
-///   function to call back (the callback or `onProgress`), it is the caller's captured
-///   context, and the callbacks run inside it (the N-API async work beside it is then
-///   of type `baton_napi.Work`); without one, it is the async work itself.
+///   triggered by the caller and destroyed once the call has settled, and the
+///   callbacks run inside it. Where the N-API async work's completion has the caller's
+///   context (a call without `on_progress`, `signal` or `abort` on the async_hooks
+///   engine; or a Promise, whose continuations keep their own), it is the async work
+///   itself; elsewhere it is the caller's context, captured (`napi_async_init`) and
+///   entered around each callback (`napi_make_callback`), and the work beside it is of
+///   type `baton_napi.Work`.
 /// - When the thread's JS environment exits (`process.exit()`, an uncaught exception),
 ///   every call's [`Control::checkpoint`] fails from then on, so that the exit does
 ///   not wait for the work: the first call on a thread adds a `process` `exit`
@@ -124,7 +127,14 @@ pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Sch
     (None, Some(_)) => Some(AbortFlag::new()),
     (None, None) => None,
   };
-  let scope = if options.callback.is_some() || options.on_progress.is_some() {
+  // A captured scope costs a resource of its own and a scope around each callback, so
+  // it is made only where the work's own resource cannot stand in for it: progress is
+  // delivered outside the work's completion, so is a settlement by an abort, and on
+  // AsyncContextFrame not even the completion gets the caller's frame.
+  let scope = if options.on_progress.is_some()
+    || (options.callback.is_some()
+      && (abort.is_some() || !scope::resource_scope_keeps_context(env)))
+  {
     Some(Rc::new(CallScope::capture(env, T::RESOURCE_TYPE)?))
   } else {
     None
@@ -142,19 +152,24 @@ pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Sch
     _ => (None, None),
   };
   let has_scope = scope.is_some();
-  let (target, returned) = match options.callback {
+  // The Promise, where there is one, is the work's resource object, as with napi-rs's
+  // `AsyncTask`: one object fewer per call. A callback's work gets a fresh object, which
+  // the async_hooks engine's init hooks give the caller's stores.
+  let (target, returned, resource) = match options.callback {
     Some(callback) => (
       Target::Callback(Rooted::new(env, callback.raw())?),
       raw::undefined(env)?,
+      ptr::null_mut(),
     ),
     None => {
       let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
       check(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
-      (Target::Promise(deferred), promise)
+      (Target::Promise(deferred), promise, promise)
     }
   };
   let pending = Rc::new(Pending {
     env: env.raw(),
+    resource_type: T::RESOURCE_TYPE,
     work: Cell::new(ptr::null_mut()),
     abort: abort.clone(),
     settlement: RefCell::new(Some(Settlement {
@@ -171,17 +186,16 @@ pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Sch
       settlement.signal = Some(signal);
     }
   }
-  // Every work polls a flag, so that the process's exit can stop it (see `at_exit`).
-  let stop = abort.unwrap_or_default();
-  at_exit::track(env, &stop)?;
+  // Every work polls its thread's exit flag too, so that the process's exit can stop it.
+  let exit = at_exit::flag(env)?;
   let work = Box::into_raw(Box::new(Work {
     task,
-    control: Control { abort: Some(stop), progress: progress_tx },
+    control: Control { abort, exit: Some(exit), progress: progress_tx },
     outcome: None,
     pending: JsThreadOnly(pending.clone()),
   }));
   // One resource of the author's type per call: the captured scope when there is one
-  // (the callbacks run inside it), else the work itself.
+  // (the callbacks run inside it), else the work itself (its completion calls back).
   let work_type = if has_scope {
     WORK_TYPE
   } else {
@@ -192,7 +206,7 @@ pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Sch
     check(unsafe {
       sys::napi_create_async_work(
         env.raw(),
-        ptr::null_mut(),
+        resource,
         name,
         Some(execute::<T>),
         Some(complete::<T>),
@@ -248,7 +262,16 @@ impl Scheduled {
   ///   Ok((scheduled, handle))
   /// }
   /// ```
+  ///
+  /// Ask for it before the `#[napi]` function returns: a call with a callback and no
+  /// [`CallOptions::abort`] or [`CallOptions::signal`] would be called back from its
+  /// work's completion only, so it captures the caller's context here (`async_hooks`
+  /// then sees a second resource of the task's type for it, the one its callback runs
+  /// in).
   pub fn abort_handle(&self) -> AbortHandle {
+    if let Some(pending) = self.pending.upgrade() {
+      pending.prepare_abort();
+    }
     AbortHandle(self.pending.clone())
   }
 }
@@ -286,6 +309,7 @@ impl ToNapiValue for Scheduled {
 /// abort it.
 struct Pending {
   env: sys::napi_env,
+  resource_type: &'static str,
   /// Valid while `settlement` is present: the work's completion takes that first.
   work: Cell<sys::napi_async_work>,
   abort: Option<AbortFlag>,
@@ -369,6 +393,21 @@ fn finish<T: Task>(env: Env, status: sys::napi_status, mut work: Work<T>) {
 }
 
 impl Pending {
+  /// Gives a callback that was to be called from the work's completion the scope that
+  /// a settlement by an abort, from anywhere, needs.
+  fn prepare_abort(&self) {
+    let mut settlement = self.settlement.borrow_mut();
+    let Some(settlement) = settlement.as_mut() else {
+      return;
+    };
+    if settlement.scope.is_none() && matches!(settlement.target, Target::Callback(_)) {
+      // Failing only while the environment is torn down, when no callback runs anyway.
+      if let Ok(scope) = CallScope::capture(&Env::from_raw(self.env), self.resource_type) {
+        settlement.scope = Some(Rc::new(scope));
+      }
+    }
+  }
+
   fn abort(&self, env: &Env) {
     if let Some(flag) = &self.abort {
       flag.raise();
@@ -432,11 +471,13 @@ impl Settlement {
             &failed
           }
         };
-        let scope = self
-          .scope
-          .as_ref()
-          .expect("a callback always comes with a captured scope");
-        scope.call(env, callback.get(env)?, args)
+        // Without a captured scope the call settles only from its work's completion
+        // (an abort handle captures one), inside the work's own resource, which has the
+        // caller's context.
+        match &self.scope {
+          Some(scope) => scope.call(env, callback.get(env)?, args),
+          None => scope::call_here(env, callback.get(env)?, args),
+        }
       }
     }
   }
@@ -455,13 +496,11 @@ impl Settlement {
 /// (and after an uncaught exception) Node joins the libuv pool's threads before the
 /// process ends, and env cleanup hooks come only after that: a work left running would
 /// hold the exit up until it finished (measured: 27 s for three `fibonacci(100_000_000)`).
-/// So the first call scheduled on a thread adds a `process` `exit` listener, which
-/// raises the flag of every work of that thread still alive; each stops at its next
-/// checkpoint.
+/// So every work of a thread polls one flag of that thread, and the first call
+/// scheduled there adds a `process` `exit` listener that raises it; each work stops at
+/// its next checkpoint, and every checkpoint fails from then on.
 mod at_exit {
   use std::cell::RefCell;
-  use std::sync::atomic::{AtomicBool, Ordering};
-  use std::sync::Weak;
 
   use napi::bindgen_prelude::JsValue;
   use napi::{Env, Result};
@@ -469,52 +508,32 @@ mod at_exit {
   use crate::raw::{self, check};
   use crate::task::AbortFlag;
 
-  #[derive(Default)]
-  struct Works {
-    listening: bool,
-    flags: Vec<Weak<AtomicBool>>,
-    /// Dead references are dropped when the list reaches this length, so that it stays
-    /// within twice the works alive (plus a floor).
-    prune_at: usize,
-  }
-
   thread_local! {
-    static WORKS: RefCell<Works> = RefCell::default();
+    /// `None` until the thread's listener is added.
+    static EXITING: RefCell<Option<AbortFlag>> = const { RefCell::new(None) };
   }
 
-  pub(super) fn track(env: &Env, flag: &AbortFlag) -> Result<()> {
-    let listen = WORKS.with(|works| {
-      let mut works = works.borrow_mut();
-      if works.flags.len() >= works.prune_at {
-        works.flags.retain(|flag| flag.strong_count() > 0);
-        works.prune_at = (2 * works.flags.len()).max(64);
-      }
-      works.flags.push(flag.downgrade());
-      !std::mem::replace(&mut works.listening, true)
-    });
-    if listen {
-      let listener = env.create_function_from_closure::<(), (), _>("stopNativeWork", |_| {
-        raise_all();
-        Ok(())
-      })?;
-      let process = raw::get(env, raw::global(env)?, "process")?;
-      let on = raw::get(env, process, "on")?;
-      check(raw::call(
-        env,
-        process,
-        on,
-        &[raw::string(env, "exit")?, listener.raw()],
-      ))?;
+  /// The flag raised when this thread's environment exits.
+  pub(super) fn flag(env: &Env) -> Result<AbortFlag> {
+    if let Some(flag) = EXITING.with(|exiting| exiting.borrow().clone()) {
+      return Ok(flag);
     }
-    Ok(())
-  }
-
-  fn raise_all() {
-    WORKS.with(|works| {
-      for flag in works.borrow().flags.iter().filter_map(Weak::upgrade) {
-        flag.store(true, Ordering::Release);
-      }
-    });
+    let flag = AbortFlag::new();
+    let raised = flag.clone();
+    let listener = env.create_function_from_closure::<(), (), _>("stopNativeWork", move |_| {
+      raised.raise();
+      Ok(())
+    })?;
+    let process = raw::get(env, raw::global(env)?, "process")?;
+    let on = raw::get(env, process, "on")?;
+    check(raw::call(
+      env,
+      process,
+      on,
+      &[raw::string(env, "exit")?, listener.raw()],
+    ))?;
+    EXITING.with(|exiting| *exiting.borrow_mut() = Some(flag.clone()));
+    Ok(flag)
   }
 }
 

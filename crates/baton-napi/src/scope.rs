@@ -7,11 +7,12 @@
 //! store of wherever the thread-safe function was created. napi-rs wraps none of these
 //! calls, so they are made here through `napi::sys`.
 
+use std::cell::Cell;
 use std::ptr;
 
 use napi::{sys, Env, Result};
 
-use crate::raw::{check, function, global, string};
+use crate::raw::{self, check, function, global, string};
 
 /// One call's async context: captured on the JS thread when the call is made,
 /// entered around each callback the call makes later, destroyed when dropped.
@@ -80,11 +81,78 @@ impl CallScope {
   /// into the addon would get the same exception thrown back at it. Instead, clear it
   /// and raise it again from a native function entered through the captured context.
   fn report_uncaught(&self, env: &Env) -> Result<()> {
-    let mut error = ptr::null_mut();
-    check(unsafe { sys::napi_get_and_clear_last_exception(env.raw(), &mut error) })?;
+    let error = take_exception(env)?;
     let report = function(env, "reportUncaught", Some(report_uncaught))?;
     check(self.make_callback(env, report, &[error])?)
   }
+}
+
+/// Calls `func(...args)` in the async context current now, for a callback made from
+/// inside a scope Node opened for the call's own async resource (its work's
+/// completion). A throw becomes an uncaught exception, reported at once in that same
+/// context, for the reasons [`CallScope::call`] gives.
+pub(crate) fn call_here(env: &Env, func: sys::napi_value, args: &[sys::napi_value]) -> Result<()> {
+  let status = raw::call(env, global(env)?, func, args);
+  if status == sys::Status::napi_pending_exception {
+    let error = take_exception(env)?;
+    return check(unsafe { sys::napi_fatal_exception(env.raw(), error) });
+  }
+  check(status)
+}
+
+fn take_exception(env: &Env) -> Result<sys::napi_value> {
+  let mut error = ptr::null_mut();
+  check(unsafe { sys::napi_get_and_clear_last_exception(env.raw(), &mut error) })?;
+  Ok(error)
+}
+
+/// Whether the scope Node opens for an async resource's own callbacks (an N-API async
+/// work's completion) restores the context the resource was made in. It does on the
+/// async_hooks engine (Node 20/22 by default, 24/26 with `--no-async-context-frame`),
+/// where every store is copied onto each new resource and read back from the resource
+/// being run. It does not on AsyncContextFrame (24/26 by default, 22 with
+/// `--experimental-async-context-frame`): Node enters no frame there, so only
+/// `napi_make_callback` with a context of `napi_async_init` brings the caller's back.
+///
+/// Asked once per thread, of that thread's own environment, as `lib/context/engine`
+/// asks; a probe that fails answers `false`, which only costs a scope per call.
+pub(crate) fn resource_scope_keeps_context(env: &Env) -> bool {
+  thread_local! {
+    static KEEPS: Cell<Option<bool>> = const { Cell::new(None) };
+  }
+  if let Some(keeps) = KEEPS.get() {
+    return keeps;
+  }
+  let keeps = probe_engine(env).unwrap_or_else(|_| {
+    // A probe that threw leaves nothing pending behind it.
+    let _ = take_exception(env);
+    false
+  });
+  KEEPS.set(Some(keeps));
+  keeps
+}
+
+/// The async_hooks engine keeps a store entered inside `runInAsyncScope()` on the
+/// resource itself, so a later `runInAsyncScope()` sees it; AsyncContextFrame does not.
+/// The storage is disabled afterwards, which turns the hooks engine's hooks off again if
+/// no other storage needs them.
+const ENGINE_PROBE: &str = "(() => {
+  const { AsyncLocalStorage, AsyncResource } = process.getBuiltinModule('node:async_hooks')
+  const storage = new AsyncLocalStorage()
+  const resource = new AsyncResource('baton_napi.EngineProbe', { requireManualDestroy: true })
+  resource.runInAsyncScope(() => storage.enterWith(true))
+  const kept = resource.runInAsyncScope(() => storage.getStore()) === true
+  resource.emitDestroy()
+  storage.disable()
+  return kept
+})()";
+
+fn probe_engine(env: &Env) -> Result<bool> {
+  let mut result = ptr::null_mut();
+  check(unsafe { sys::napi_run_script(env.raw(), string(env, ENGINE_PROBE)?, &mut result) })?;
+  let mut kept = false;
+  check(unsafe { sys::napi_get_value_bool(env.raw(), result, &mut kept) })?;
+  Ok(kept)
 }
 
 /// `reportUncaught(error)`: hands `error` to Node's uncaught-exception handling.

@@ -67,6 +67,8 @@ pub trait Task: Send + 'static {
 /// What [`Task::perform`] may use to talk to its caller while it runs.
 pub struct Control {
   pub(crate) abort: Option<AbortFlag>,
+  /// Raised when the thread's JS environment exits (see `schedule`).
+  pub(crate) exit: Option<AbortFlag>,
   pub(crate) progress: Option<Sender<f64>>,
 }
 
@@ -74,12 +76,12 @@ impl Control {
   /// A control with no abort flag and nowhere to report progress to: for calling
   /// `perform` outside a scheduled call, as in unit tests.
   pub fn detached() -> Self {
-    Control { abort: None, progress: None }
+    Control { abort: None, exit: None, progress: None }
   }
 
   /// A detached control (see [`Control::detached`]) that watches `flag`.
   pub fn with_abort(flag: AbortFlag) -> Self {
-    Control { abort: Some(flag), progress: None }
+    Control { abort: Some(flag), exit: None, progress: None }
   }
 
   /// `Err(Aborted)` once the call has been aborted; use with `?` in `perform`.
@@ -94,9 +96,11 @@ impl Control {
   /// assert_eq!(control.checkpoint(), Err(Aborted));
   /// ```
   pub fn checkpoint(&self) -> Result<(), Aborted> {
-    match &self.abort {
-      Some(flag) if flag.is_raised() => Err(Aborted),
-      _ => Ok(()),
+    let raised = |flag: &Option<AbortFlag>| flag.as_ref().is_some_and(AbortFlag::is_raised);
+    if raised(&self.abort) || raised(&self.exit) {
+      Err(Aborted)
+    } else {
+      Ok(())
     }
   }
 
@@ -138,10 +142,5 @@ impl AbortFlag {
   /// Whether the flag has been raised.
   pub fn is_raised(&self) -> bool {
     self.0.load(Ordering::Acquire)
-  }
-
-  /// A reference that does not keep the flag (nor so the work that polls it) alive.
-  pub(crate) fn downgrade(&self) -> std::sync::Weak<AtomicBool> {
-    Arc::downgrade(&self.0)
   }
 }

@@ -5,7 +5,7 @@
 use std::sync::mpsc;
 
 use baton_napi::{
-  schedule, CallOptions, Caller, Control, Error, Scheduled, Task, ThreadsafeCallback,
+  schedule, AbortHandle, CallOptions, Caller, Control, Error, Scheduled, Task, ThreadsafeCallback,
 };
 use napi::bindgen_prelude::{AsyncTask, FnArgs, Function, FunctionRef, Null, Object};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -49,6 +49,31 @@ pub fn sum_to(
 ) -> napi::Result<Scheduled> {
   let options = CallOptions { callback, on_progress, signal, ..Default::default() };
   schedule(&env, SumTo(n), options)
+}
+
+/// `sumToCancellable(n, callback)`: `sumTo` in callback form without a signal, returning
+/// a `Cancel` whose `cancel()` settles the call at once with an AbortError (the sum
+/// itself runs on to its end: it is given no flag to poll).
+#[napi]
+pub fn sum_to_cancellable(env: Env, n: u32, callback: Function) -> napi::Result<Cancel> {
+  let options = CallOptions { callback: Some(callback), ..Default::default() };
+  let handle = schedule(&env, SumTo(n), options)?.abort_handle();
+  Ok(Cancel { handle })
+}
+
+/// The handle `sumToCancellable` returns.
+#[napi]
+pub struct Cancel {
+  handle: AbortHandle,
+}
+
+#[napi]
+impl Cancel {
+  /// Settles the call as aborted, unless it has settled.
+  #[napi]
+  pub fn cancel(&self, env: Env) {
+    self.handle.abort(&env);
+  }
 }
 
 /// A long-lived Rust thread that calls `onTick(i)` for i in 0..n on each
