@@ -20,6 +20,11 @@ class Frame {
     this.storage = storage
     this.value = value
     this.parent = parent
+    // Set on the frame a run() entered, while the run lasts: what the engine's leave()
+    // needs, so that run() keeps this frame as its one local (see ./engine).
+    this.enteredOn = undefined
+    this.enteredFrom = undefined
+    this.capturesThen = 0
   }
 }
 
@@ -55,17 +60,15 @@ function valueIn(frame, storage) {
 }
 
 /**
- * The frame a run() of `storage = store` leaves when it returns, `previous` being the
- * frame it was entered from: `previous` again, unless something entered a new frame
- * inside it (`enterWith`, `withScope`, `disable` of any storage). That one stays, as on
- * Node, and only `storage` gets back the value it had in `previous` (no entry where it
- * had none). The run's own frame is known by what it holds, so that run() keeps no
- * local for it: a frame with the same entries is as good.
+ * The frame a run() leaves when it returns, `ran` being the frame it entered: the frame
+ * it was entered from again, unless something entered a new frame inside it
+ * (`enterWith`, `withScope`, `disable` of any storage). That one stays, as on Node, and
+ * only the run's storage gets back the value it had before (no entry where it had none).
  */
-function afterRun(current, storage, store, previous) {
-  if (current !== undefined && current.storage === storage && current.value === store && current.parent === below(previous, storage)) {
-    return previous
-  }
+function afterRun(current, ran) {
+  const previous = ran.enteredFrom
+  if (current === ran) return previous
+  const storage = ran.storage
   const value = valueIn(previous, storage)
   return value === ABSENT && valueIn(current, storage) === ABSENT ? current : push(current, storage, value)
 }

@@ -6,14 +6,12 @@
 const { AsyncLocalStorage: NodeAsyncLocalStorage } = require('node:async_hooks')
 const { ownProperty, validateFunction, validateRecord } = require('../shared/validators')
 const carrier = require('./engine')
-const { makeRun } = require('./engine/run')
 const { ABSENT, push, valueIn } = require('./frame')
 const carried = require('./carried')
 
 /** Never a frame: the cache is empty. */
 const FORGOTTEN = Symbol('baton.forgotten')
-// Set by AsyncLocalStorage's static block: empties a storage's cache.
-let forget
+const { enter, leave } = carrier
 
 class AsyncLocalStorage {
   #name
@@ -62,17 +60,27 @@ class AsyncLocalStorage {
     return this.#value
   }
 
+  /**
+   * Runs `fn(...args)` with `store` current. One local, the frame the engine entered,
+   * which remembers what leaving needs: a nested run() costs one small stack frame, so
+   * nesting goes deeper than with Node's own run() (__test__/context-depth.test.js).
+   */
+  run(store, fn, ...args) {
+    const frame = enter(this, store)
+    try {
+      // Without arguments, V8 drops the rest array altogether.
+      return args.length === 0 ? fn() : fn(...args)
+    } finally {
+      // Let go of the frame this run made: the cache must not keep its store alive,
+      // nor see the frame again once the async_hooks engine reuses it.
+      this.#frame = FORGOTTEN
+      leave(frame)
+    }
+  }
+
   /** Runs `fn` with this storage absent: `getStore()` gives the default value there. */
   exit(fn, ...args) {
     return this.run(ABSENT, fn, ...args)
-  }
-
-  static {
-    // Let go of the frame a run made as it returns: the cache must not keep its store
-    // alive, nor see the frame again once the async_hooks engine reuses it.
-    forget = (storage) => {
-      storage.#frame = FORGOTTEN
-    }
   }
 
   enterWith(store) {
@@ -123,12 +131,5 @@ class RunScope {
     this.dispose()
   }
 }
-
-// run() is made apart (./engine/run.js), to keep it to one small stack frame.
-Object.defineProperty(AsyncLocalStorage.prototype, 'run', {
-  value: makeRun(carrier.enter, carrier.leave, forget),
-  writable: true,
-  configurable: true,
-})
 
 module.exports = { AsyncLocalStorage }

@@ -6,31 +6,28 @@
 
 const { AsyncLocalStorage } = require('node:async_hooks')
 const { ABSENT, Frame, afterRun, below, replaceWithout, resolve, valueIn } = require('../frame')
-const { runs } = require('./run')
 
 const carrier = new AsyncLocalStorage()
 const read = carrier.getStore
-/** The frame each run() now on the stack was entered from, innermost last. */
-const previousFrames = []
-
 /**
- * Puts `storage = store` in front of the current frame. Not the carrier's own run(),
- * which would read the frame twice, make a rest array, and put back the whole previous
- * frame where only one storage's entry must go back.
+ * Puts `storage = store` in front of the current frame, and returns that frame, which
+ * remembers the one it was entered from. Not the carrier's own run(), which would read
+ * the frame twice, make a rest array, and put back the whole previous frame where only
+ * one storage's entry must go back.
  */
 function enter(storage, store) {
   const previous = carrier.getStore()
   // Not push(): a run()'s frame is left when it returns, so the front entry alone is
   // replaced, without a walk down the frame (as the async_hooks engine does).
-  carrier.enterWith(new Frame(storage, store, below(previous, storage)))
-  // Last, where nothing can throw any more.
-  previousFrames[runs.depth++] = previous
+  const frame = new Frame(storage, store, below(previous, storage))
+  frame.enteredFrom = previous
+  carrier.enterWith(frame)
+  return frame
 }
 
-function leave(storage, store) {
-  const previous = previousFrames[runs.depth]
-  previousFrames[runs.depth] = undefined
-  carrier.enterWith(afterRun(carrier.getStore(), storage, store, previous))
+function leave(frame) {
+  carrier.enterWith(afterRun(carrier.getStore(), frame))
+  frame.enteredFrom = undefined
 }
 
 carrier.engine = 'AsyncContextFrame'

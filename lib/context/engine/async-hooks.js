@@ -5,7 +5,6 @@
 // the current frame is the one on the resource being executed.
 
 const { createHook, executionAsyncResource } = require('node:async_hooks')
-const { runs } = require('./run')
 const { ABSENT, EMPTY, Frame, afterRun, below, replaceWithout, resolve, valueIn } = require('../frame')
 
 const FRAME = Symbol('baton.frame')
@@ -43,15 +42,13 @@ function getStore() {
   return executionAsyncResource()[FRAME]
 }
 
-// For each run() now on the stack, innermost last: the resource it was entered on (the
-// current one when it returns may differ: a callback that threw inside it can leave
-// Node's stack of resources unpopped), the frame it was entered from, and the captures
-// count then.
-const entered = []
-const previousFrames = []
-const seen = []
-
-/** Puts `storage = store` in front of the current frame, in the spare frame if there is one. */
+/**
+ * Puts `storage = store` in front of the current frame, in the spare frame if there is
+ * one, and returns that frame, which remembers what leave() needs: the resource it was
+ * entered on (the current one when the run returns may differ: a callback that threw
+ * inside it can leave Node's stack of resources unpopped), the frame it was entered
+ * from, and the captures count then.
+ */
 function enter(storage, store) {
   if (!enabled) enable()
   const resource = executionAsyncResource()
@@ -65,28 +62,27 @@ function enter(storage, store) {
     frame.value = store
     frame.parent = below(previous, storage)
   }
+  frame.enteredOn = resource
+  frame.enteredFrom = previous
+  frame.capturesThen = captures.count
   resource[FRAME] = frame
-  // Last, where nothing can throw any more.
-  entered[runs.depth] = resource
-  previousFrames[runs.depth] = previous
-  seen[runs.depth++] = captures.count
+  return frame
 }
 
 /**
- * What run() leaves on the resource it was entered on. If nothing captured anything
- * meanwhile, nothing entered a frame either, so the frame there is the run's own and
- * becomes the spare.
+ * What a run() leaves on the resource it was entered on. If nothing captured anything
+ * meanwhile and its frame is still there, nothing else holds that frame, which becomes
+ * the spare.
  */
-function leave(storage, store) {
-  const resource = entered[runs.depth]
-  const previous = previousFrames[runs.depth]
-  entered[runs.depth] = previousFrames[runs.depth] = undefined
+function leave(frame) {
+  const resource = frame.enteredOn
   const current = resource[FRAME]
-  resource[FRAME] = afterRun(current, storage, store, previous)
-  if (captures.count === seen[runs.depth]) {
-    current.storage = current.value = current.parent = undefined
-    spare = current
+  resource[FRAME] = afterRun(current, frame)
+  if (current === frame && captures.count === frame.capturesThen) {
+    frame.storage = frame.value = frame.parent = undefined
+    spare = frame
   }
+  frame.enteredOn = frame.enteredFrom = undefined
 }
 
 /**

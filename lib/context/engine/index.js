@@ -5,7 +5,9 @@
 // AsyncLocalStorage per engine, both with the same functions (a no-op where an engine
 // needs nothing done):
 // - getStore(): the current frame;
-// - enter(storage, store), leave(storage, store): AsyncLocalStorage's run() (run.js);
+// - enter(storage, store): puts `storage = store` in front of the current frame for a
+//   run() and returns the frame it made, which remembers what leave(frame) needs to
+//   put things back when the run returns (AsyncLocalStorage.run() in ../storage.js);
 // - enterWith(frame): makes `frame` current;
 // - disable(storage): takes `storage` out of the current frame in place;
 // - resourceFrame(resource), enterResource(resource, frame): the frame an AsyncResource
