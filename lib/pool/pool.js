@@ -25,6 +25,8 @@ const { EventEmitterAsyncResource } = require('../context/resource')
 const carried = require('../context/carried')
 const { normalize } = require('./options')
 const { CONFIG, SETTLED_STRIDE } = require('./protocol')
+const { takeMoved } = require('./move')
+const { SideChannels } = require('./side-channel')
 const { PoolStats } = require('./stats')
 const { PoolTask, rethrow } = require('./task')
 const transport = require('./transport')
@@ -54,6 +56,8 @@ class WorkerPool extends EventEmitterAsyncResource {
   #idleTimer
   #needsDrain = false
   #stats = new PoolStats()
+  /** Each worker's MessageChannel, for what only postMessage can carry. */
+  #channels = new SideChannels()
 
   constructor(options) {
     const normalized = normalize(options)
@@ -95,25 +99,24 @@ class WorkerPool extends EventEmitterAsyncResource {
   /** @param {PoolTask} entry */
   #submit(entry) {
     if (this.#state !== OPEN) return entry.refuse(poolClosed())
-    const { signal, transferList } = entry
+    const { signal } = entry
     if (signal?.aborted) return entry.refuse(abortError(signal.reason, TASK_ABORTED))
-    let payload
+    let id
     try {
-      payload = transport.encodeTask(entry.task, entry.name, carried.capture())
-      // After encoding, whose getters may detach a listed buffer: nothing runs between this and submit.
-      if (transferList !== undefined) checkTransfer(transferList)
+      takeMoved(entry)
+      const stores = carried.capture()
+      // Anything to move goes by postMessage: the native queue would copy it.
+      const payload = entry.transferList === undefined ? transport.encodeTask(entry.task, entry.name, stores) : transport.PORTED
+      id = payload === transport.PORTED ? this.#submitPorted(entry, stores) : this.#core.submit(payload)
     } catch (error) {
       return entry.refuse(error)
     }
-    const id = this.#core.submit(payload)
     if (id === null) {
       // More demand than the workers take: with maxQueue 0 nothing ever waits, so this is
       // the only moment to start one for the tasks to come.
       if (this.#starting === 0 && this.#mayStartWorker(this.#options.maxThreads)) this.#startWorker()
       return entry.refuse(queueFull(this.#options.maxQueue))
     }
-    // Only a task the pool took moves its buffers.
-    if (transferList !== undefined) detach(transferList)
     entry.submitted()
     if (this.#tasks.size === 0) this.#busy()
     this.#tasks.set(id, entry)
@@ -126,6 +129,25 @@ class WorkerPool extends EventEmitterAsyncResource {
       this.#needsDrain = true
       this.#notify('needsDrain')
     }
+  }
+
+  /**
+   * A task that only postMessage can carry (see side-channel.js), posted on the channel
+   * of the worker the core pins it to: null when the queue is full, and then nothing
+   * was posted or moved; postMessage's error, moving nothing, if it cannot be sent.
+   */
+  #submitPorted(entry, stores) {
+    let worker = this.#core.pinTarget()
+    if (worker === null && this.#workerInfos.size === 0) {
+      // No worker to pin it to (minThreads 0): one starts for it, as #grow would.
+      if (this.#tasks.size === 0) this.#initError = undefined
+      if (this.#initError === undefined && this.#startWorker()) worker = this.#core.pinTarget()
+      else throw workerInit(this.#options.filename, this.#initError)
+    }
+    if (worker === null) return null
+    const post = (value, transferList) => this.#channels.post(worker, value, transferList)
+    const marker = transport.postTask(post, entry.task, entry.name, stores, entry.transferList)
+    return this.#core.submitTo(worker, marker)
   }
 
   /**
@@ -193,6 +215,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     } finally {
       setEnvironmentData(CONFIG, undefined)
     }
+    this.#channels.open(id, worker)
     const info = new WorkerInfo(id, worker, () => this.#starting--)
     this.#workerInfos.set(id, info)
     this.#starting++
@@ -220,6 +243,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     // Completions that arrived before the exit settle first, as results.
     this.#core.flush()
     const ended = this.#core.workerExited(info.id, info.forAbort)
+    this.#channels.close(info.id)
     for (const id of ended) {
       const entry = this.#tasks.get(id)
       if (entry === undefined) continue
@@ -248,11 +272,14 @@ class WorkerPool extends EventEmitterAsyncResource {
       const id = batch[i]
       const entry = this.#tasks.get(id)
       // Aborted while it ran, or ended with its worker: settled already.
-      if (entry === undefined) continue
+      if (entry === undefined) {
+        transport.discardOutcome(batch[i + 1], this.#channels)
+        continue
+      }
       this.#stats.record(batch[i + 2], batch[i + 3])
       let outcome
       try {
-        outcome = transport.decodeOutcome(batch[i + 1])
+        outcome = transport.decodeOutcome(batch[i + 1], this.#channels)
       } catch (error) {
         outcome = { ok: false, error }
       }
@@ -375,37 +402,6 @@ class WorkerPool extends EventEmitterAsyncResource {
   get waitTime() {
     return this.#stats.waitTime
   }
-}
-
-/** Cannot be cloned: cloning it with `transfer` reports the list's own errors first, moving nothing. */
-const PROBE = Symbol('baton.transferProbe')
-let probeMessage
-try {
-  structuredClone(PROBE)
-} catch (error) {
-  probeMessage = error.message
-}
-
-/**
- * Throws what postMessage would throw for these buffers (this Node's DataCloneError:
- * a duplicate, a detached buffer, a pooled Buffer's or a Wasm memory's), detaching none.
- */
-function checkTransfer(buffers) {
-  try {
-    structuredClone(PROBE, { transfer: buffers })
-  } catch (error) {
-    if (error.message === probeMessage) return
-    throw error
-  }
-}
-
-/**
- * The listed buffers move to the worker. Their bytes travel in the payload (the native
- * queue holds bytes, not V8 objects), and here they are detached, as after a
- * postMessage transfer.
- */
-function detach(buffers) {
-  structuredClone(undefined, { transfer: buffers })
 }
 
 module.exports = { WorkerPool }

@@ -10,6 +10,7 @@ const carried = require('../context/carried')
 const { TASK_ABORTED, taskNotFound } = require('../shared/errors')
 const { ownProperty } = require('../shared/validators')
 const { CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, UNSETTLED_LOADING } = require('./protocol')
+const { connect } = require('./side-channel')
 const transport = require('./transport')
 
 const { pool, worker, filename, name: defaultName } = getEnvironmentData(CONFIG)
@@ -17,6 +18,8 @@ const { pool, worker, filename, name: defaultName } = getEnvironmentData(CONFIG)
 const controllers = new Map()
 let handlers
 let core
+/** This worker's end of its MessageChannel to the main thread (side-channel.js). */
+let channel
 
 function handlerFor(name = defaultName) {
   const handler = name === undefined ? handlers.default : Object.hasOwn(handlers.named, name) ? handlers.named[name] : undefined
@@ -31,18 +34,18 @@ function start(id, payload) {
   let result
   // Nothing may escape: this runs inside the core's call, where a throw would lose the task.
   try {
-    const [task, name, stores] = transport.decodeTask(payload)
+    const [task, name, stores] = transport.decodeTask(payload, channel)
     const handler = handlerFor(name)
     carried.enterTask(stores)
     result = handler(task, controller.signal)
-    if (typeof result?.then !== 'function') return transport.encodeValue(result)
+    if (typeof result?.then !== 'function') return transport.encodeValue(result, channel, id)
   } catch (error) {
     return transport.encodeThrown(error)
   }
   controllers.set(id, controller)
   // Not Promise.resolve(result), which reads a promise's `constructor` and may throw here.
   new Promise((resolve) => resolve(result)).then(
-    (value) => finishLater(id, transport.encodeValue(value)),
+    (value) => finishLater(id, transport.encodeValue(value, channel, id)),
     (error) => finishLater(id, transport.encodeThrown(error)),
   )
 }
@@ -77,6 +80,7 @@ function onMessages(batch) {
 }
 
 async function load() {
+  channel = await connect(worker, parentPort)
   // A file URL: options.js resolved the path and checked the file exists.
   const namespace = await import(filename)
   // CommonJS modules arrive as `default`; ESM as named exports and maybe `default`.
