@@ -103,7 +103,6 @@ class WorkerPool extends EventEmitterAsyncResource {
     if (signal?.aborted) return entry.refuse(abortError(signal.reason, TASK_ABORTED))
     let id
     try {
-      takeMoved(entry)
       const stores = carried.capture()
       // Anything to move goes by postMessage: the native queue would copy it.
       const payload = entry.transferList === undefined ? transport.encodeTask(entry.task, entry.name, stores) : transport.PORTED
@@ -137,6 +136,7 @@ class WorkerPool extends EventEmitterAsyncResource {
    * was posted or moved; postMessage's error, moving nothing, if it cannot be sent.
    */
   #submitPorted(entry, stores) {
+    takeMoved(entry)
     let worker = this.#core.pinTarget()
     if (worker === null && this.#workerInfos.size === 0) {
       // No worker to pin it to (minThreads 0): one starts for it, as #grow would.

@@ -18,12 +18,6 @@ const { NOT_PLAIN, readValue, writeArray } = require('./wire')
 /** What encodeTask returns for a task that only postMessage can carry: postTask sends it. */
 const PORTED = Symbol('baton.ported')
 
-/** `values` (an array baton built) in V8's format: by wire.js if plain, else by V8. */
-function write(values) {
-  const plain = writeArray(values)
-  return plain === NOT_PLAIN ? serialize(values) : plain
-}
-
 /**
  * What V8's format in `payload` holds: read by wire.js if plain, else by V8; or, for a
  * marker, what was posted on `channel` (a SideChannel, or the pool's SideChannels).
@@ -46,12 +40,16 @@ function envelope(task, name, stores) {
 /**
  * A task: `[task, name, ...stores]`, the value, the handler's name, and the marked
  * stores to enter as `storage name, store` pairs (see lib/context/carried.js); PORTED
- * if V8's format cannot hold it but postMessage may. A store that cannot be cloned is
- * named in the error: nothing is silently dropped.
+ * for a moved task (move()), or one V8's format cannot hold but postMessage may. A
+ * store that cannot be cloned is named in the error: nothing is silently dropped.
  */
 function encodeTask(task, name, stores) {
+  const values = envelope(task, name, stores)
   try {
-    return write(envelope(task, name, stores))
+    const plain = writeArray(values)
+    if (plain !== NOT_PLAIN) return plain
+    // A moved task is never plain: a plain task pays nothing for this.
+    return isMovable(task) ? PORTED : serialize(values)
   } catch (error) {
     if (isCloneFailure(error)) return PORTED
     if (stores === undefined) throw cloneError(error)
