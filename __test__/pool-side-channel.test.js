@@ -160,6 +160,14 @@ test('a worker that dies with moved tasks in flight rejects each once, the start
   t.deepEqual(await pool.run(move(new Uint8Array([8])), { name: 'describe' }), { type: 'Uint8Array', length: 1, first: 8 })
 })
 
+test('an empty transferList moves nothing: the task is not pinned, and goes to the replacement of a worker that died', async (t) => {
+  const pool = onePool(t)
+  const dying = pool.run(3, { name: 'exit' }).catch((e) => e)
+  const queued = pool.run(new Uint8Array([6]), { name: 'describe', transferList: [] })
+  t.is((await dying).code, 'ERR_BATON_WORKER_EXITED')
+  t.deepEqual(await queued, { type: 'Uint8Array', length: 1, first: 6 })
+})
+
 test('an aborted moved task that had not started is skipped: the next one gets its own payload', async (t) => {
   const events = listen()
   t.teardown(() => events.close())

@@ -104,8 +104,9 @@ class WorkerPool extends EventEmitterAsyncResource {
     let id
     try {
       const stores = carried.capture()
-      // Anything to move goes by postMessage: the native queue would copy it.
-      const payload = entry.transferList === undefined ? transport.encodeTask(entry.task, entry.name, stores) : transport.PORTED
+      // Anything to move goes by postMessage: the native queue would copy it. An empty
+      // list (piscina's default) moves nothing.
+      const payload = !(entry.transferList?.length > 0) ? transport.encodeTask(entry.task, entry.name, stores) : transport.PORTED
       id = payload === transport.PORTED ? this.#submitPorted(entry, stores) : this.#core.submit(payload)
     } catch (error) {
       return entry.refuse(error)
