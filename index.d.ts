@@ -196,9 +196,28 @@ export interface RunOptions {
   name?: string | null
   /** Aborting (an AbortSignal, or an EventEmitter's 'abort' event) rejects with an `AbortError` (`cause`: `signal.reason`); a running handler's own signal fires. */
   signal?: AbortSignal | EventTarget | import('node:events').EventEmitter | null
-  /** ArrayBuffers (or views) moved to the worker: detached here. */
-  transferList?: Array<ArrayBuffer | ArrayBufferView>
+  /** Moved to the worker, not copied: ArrayBuffers (a view stands for its buffer), MessagePorts, other transferable objects. Detached here once the pool takes the task. */
+  transferList?: Array<ArrayBuffer | ArrayBufferView | import('node:worker_threads').Transferable>
 }
+
+/** piscina's interface of a value that moves: postMessage transfers `[transferableSymbol]`, the receiver gets `[valueSymbol]`. */
+export interface Transferable {
+  readonly [transferableSymbol]: object
+  readonly [valueSymbol]: unknown
+}
+
+/** `Symbol.for('Piscina.transferable')`, as piscina's `transferableSymbol`. */
+export const transferableSymbol: unique symbol
+/** `Symbol.for('Piscina.valueOf')`, as piscina's `valueSymbol`. */
+export const valueSymbol: unique symbol
+
+/**
+ * Marks a task (given to `run()`) or a worker's result (what its handler returns or resolves
+ * with) to be moved, not copied: a view moves its buffer, an ArrayBuffer or MessagePort
+ * itself, a `Transferable` what it names. Only the top-level value: nested ones are copied.
+ */
+export function move<T extends ArrayBuffer | ArrayBufferView | import('node:worker_threads').MessagePort | Transferable>(value: T): Transferable
+export function move<T>(value: T): T
 
 /** What a worker module exports: `(task, signal) => result`, maybe async. */
 export type WorkerPoolHandler<T = any, R = any> = (task: T, signal: AbortSignal) => R | Promise<R>

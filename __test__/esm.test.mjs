@@ -1,7 +1,7 @@
 import test from 'ava'
 import { createRequire } from 'node:module'
 import { AsyncLocalStorage as NodeAsyncLocalStorage } from 'node:async_hooks'
-import baton, { AsyncContext, AsyncLocalStorage, AsyncResource, EventEmitterAsyncResource, WorkerPool, exportContext, failingTask, fibonacci, performAsyncTask, resources, runInContext } from 'async-baton'
+import baton, { AsyncContext, AsyncLocalStorage, AsyncResource, EventEmitterAsyncResource, WorkerPool, exportContext, failingTask, fibonacci, move, performAsyncTask, resources, runInContext, transferableSymbol, valueSymbol } from 'async-baton'
 
 const require = createRequire(import.meta.url)
 
@@ -18,6 +18,9 @@ test('the ESM entry exports the very functions of the CommonJS entry', (t) => {
   t.is(WorkerPool, cjs.WorkerPool)
   t.is(exportContext, cjs.exportContext)
   t.is(runInContext, cjs.runInContext)
+  t.is(move, cjs.move)
+  t.is(transferableSymbol, cjs.transferableSymbol)
+  t.is(valueSymbol, cjs.valueSymbol)
   t.is(baton, cjs)
   t.deepEqual(Object.keys(baton).sort(), [
     'AsyncContext',
@@ -28,9 +31,12 @@ test('the ESM entry exports the very functions of the CommonJS entry', (t) => {
     'exportContext',
     'failingTask',
     'fibonacci',
+    'move',
     'performAsyncTask',
     'resources',
     'runInContext',
+    'transferableSymbol',
+    'valueSymbol',
   ])
 })
 

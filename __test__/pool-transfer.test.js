@@ -107,7 +107,7 @@ test('a bad transferList element is named with ERR_INVALID_ARG_TYPE, rejecting t
   const error = await t.throwsAsync(pool.run({}, { transferList: [new ArrayBuffer(1), new ArrayBuffer(1), { not: 'a buffer' }] }), {
     code: 'ERR_INVALID_ARG_TYPE',
   })
-  t.is(error.message, 'The "options.transferList[2]" property must be an instance of ArrayBuffer, TypedArray, or DataView. Received an instance of Object')
+  t.is(error.message, 'The "options.transferList[2]" property must be an instance of ArrayBuffer, TypedArray, DataView, MessagePort, or another transferable object. Received an instance of Object')
   await t.throwsAsync(pool.run({}, { transferList: [new SharedArrayBuffer(1)] }), { code: 'ERR_INVALID_ARG_TYPE', message: /"options\.transferList\[0\]"/ })
   // eslint-disable-next-line no-sparse-arrays
   await t.throwsAsync(pool.run({}, { transferList: [new ArrayBuffer(1), , new ArrayBuffer(1)] }), { message: /"options\.transferList\[1\]".*Received undefined/ })

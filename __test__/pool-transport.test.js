@@ -5,7 +5,19 @@
 const assert = require('node:assert/strict')
 const test = require('ava')
 const fc = require('fast-check')
+const { MessageChannel } = require('node:worker_threads')
 const transport = require('../lib/pool/transport')
+const { move } = require('../lib/pool/move')
+const { SideChannel } = require('../lib/pool/side-channel')
+
+/** Both ends of a worker's side channel, as the worker (`sender`) and the main thread (`receiver`) hold them. */
+function sideChannel(t) {
+  const { port1, port2 } = new MessageChannel()
+  const sender = new SideChannel(1, port1)
+  const receiver = new SideChannel(1, port2)
+  t.teardown(() => sender.close())
+  return { sender, receiver }
+}
 
 const roundTrip = (thrown) => transport.decodeOutcome(transport.encodeThrown(thrown))
 
@@ -89,8 +101,31 @@ test('values round-trip; an uncloneable one becomes a DataCloneError', (t) => {
     }),
     { numRuns: 200 },
   )
-  const { ok, error } = transport.decodeOutcome(transport.encodeValue({ f() {} }))
+  const { sender, receiver } = sideChannel(t)
+  const { ok, error } = transport.decodeOutcome(transport.encodeValue({ f() {} }, sender, 1), receiver)
   t.false(ok)
   t.true(error instanceof DOMException)
   t.is(error.name, 'DataCloneError')
+})
+
+test('a SharedArrayBuffer goes by the side channel and stays shared; a moved buffer leaves the sender', (t) => {
+  const { sender, receiver } = sideChannel(t)
+  const shared = new SharedArrayBuffer(4)
+  const marker = transport.encodeValue({ nested: [shared] }, sender, 7)
+  const { value } = transport.decodeOutcome(marker, receiver)
+  new Int32Array(value.nested[0])[0] = 42
+  t.is(new Int32Array(shared)[0], 42)
+  const bytes = new Uint8Array([1, 2, 3])
+  const moved = transport.decodeOutcome(transport.encodeValue(move(bytes), sender, 8), receiver).value
+  t.is(bytes.byteLength, 0, 'detached where it was sent from')
+  t.true(moved instanceof Uint8Array)
+  t.deepEqual([...moved], [1, 2, 3])
+})
+
+test('a side-channel message skipped by its task is dropped when a later one is taken', (t) => {
+  const { sender, receiver } = sideChannel(t)
+  sender.post('stale', undefined, 1)
+  const marker = sender.post('wanted', undefined, 2)
+  t.is(receiver.take(marker), 'wanted')
+  t.throws(() => receiver.take(marker), { code: 'ERR_BATON_MESSAGE_LOST' })
 })

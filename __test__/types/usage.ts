@@ -66,7 +66,8 @@ function contextForms(): void {
 
 void contextForms
 
-import { WorkerPool, type WorkerPoolHandler } from 'async-baton'
+import { MessageChannel as NodeMessageChannel } from 'node:worker_threads'
+import { WorkerPool, move, transferableSymbol, valueSymbol, type Transferable, type WorkerPoolHandler } from 'async-baton'
 
 async function poolForms(): Promise<void> {
   const pool = new WorkerPool({ filename: new URL('file:///w.mjs'), maxThreads: 2, maxQueue: 'auto', execArgv: ['--import', 'tsx'] })
@@ -87,9 +88,17 @@ async function poolForms(): Promise<void> {
   new WorkerPool({ filename: null, closeTimeout: 1000 })
   // @ts-expect-error the options in use are read-only
   options.maxThreads = 1
-  await pool.close({ force: true })
   // @ts-expect-error a run's filename is a path or a URL
   void pool.run('x', { filename: 42 })
+  const pixels = new Uint8Array(16)
+  const moved: Transferable = move(pixels)
+  await pool.run(moved, { transferList: [new ArrayBuffer(1), pixels, new NodeMessageChannel().port1] })
+  const count: number = move(3)
+  const custom: Transferable = { [transferableSymbol]: pixels.buffer, [valueSymbol]: pixels }
+  void [count, custom[valueSymbol]]
+  await pool.close({ force: true })
+  // @ts-expect-error transferList holds transferable objects, not strings
+  pool.run({}, { transferList: ['x'] })
   // @ts-expect-error maxQueue is a number or 'auto'
   new WorkerPool({ maxQueue: 'many' })
   // @ts-expect-error the callback form returns nothing

@@ -1,5 +1,6 @@
 'use strict'
 
+const { move, transferableSymbol, valueSymbol } = require('./move')
 const { WorkerPool } = require('./pool')
 
-module.exports = { WorkerPool }
+module.exports = { WorkerPool, move, transferableSymbol, valueSymbol }

@@ -24,6 +24,8 @@ const { EventEmitterAsyncResource } = require('../context/resource')
 const carried = require('../context/carried')
 const { normalize, runModuleUrl } = require('./options')
 const { CONFIG, SETTLED_STRIDE } = require('./protocol')
+const { takeMoved } = require('./move')
+const { SideChannels } = require('./side-channel')
 const { PoolStats } = require('./stats')
 const { PoolTask, rethrow, validateSignal } = require('./task')
 const transport = require('./transport')
@@ -54,6 +56,8 @@ class WorkerPool extends EventEmitterAsyncResource {
   #stats = new PoolStats()
   #closeEmitted = false
   #constructed = false
+  /** Each worker's MessageChannel, for what only postMessage can carry. */
+  #channels = new SideChannels()
 
   constructor(options) {
     const normalized = normalize(options)
@@ -108,26 +112,27 @@ class WorkerPool extends EventEmitterAsyncResource {
   #submit(entry) {
     if (this.#state !== OPEN) return entry.refuse(poolClosed())
     if (entry.filename === undefined && this.#options.filename === null) return entry.refuse(filenameRequired())
-    const { signal, transferList } = entry
+    const { signal } = entry
     if (entry.aborted) return entry.refuse(abortError(entry.abortReason, TASK_ABORTED))
-    let payload
+    let id
     try {
-      payload = transport.encodeTask(entry.task, entry.name, entry.filename, carried.capture())
-      // After encoding, whose getters may detach a listed buffer: nothing runs between this and submit.
-      if (transferList !== undefined) checkTransfer(transferList)
+      const stores = carried.capture()
+      // Anything to move goes by postMessage: the native queue would copy it. An empty
+      // list (piscina's default) moves nothing.
+      const payload = !(entry.transferList?.length > 0) ? transport.encodeTask(entry.task, entry.name, entry.filename, stores) : transport.PORTED
+      if (payload === transport.PORTED) {
+        id = this.#submitPorted(entry, stores)
+      } else {
+        id = this.#core.submit(payload)
+        // No worker has room and the queue is full (with maxQueue 0, always): a worker
+        // started now takes the task into its inbox, as piscina counts a starting
+        // worker's capacity out of the queue.
+        if (id === null && this.#startWorkerFor()) id = this.#core.submit(payload)
+      }
     } catch (error) {
       return entry.refuse(error)
     }
-    let id = this.#core.submit(payload)
-    // An earlier init failure holds back no new worker for a task that finds none out.
-    if (id === null && this.#tasks.size === 0) this.#initError = undefined
-    // No worker has room and the queue is full (with maxQueue 0, always): a worker
-    // started now takes the task into its inbox, as piscina counts a starting worker's
-    // capacity out of the queue.
-    if (id === null && this.#mayStartWorker(this.#options.maxThreads) && this.#startWorker()) id = this.#core.submit(payload)
     if (id === null) return entry.refuse(this.#initError === undefined ? queueFull(this.#options.maxQueue) : workerInit(this.#options.filename, this.#initError))
-    // Only a task the pool took moves its buffers.
-    if (transferList !== undefined) detach(transferList)
     entry.submitted()
     if (this.#tasks.size === 0) this.#busy()
     this.#tasks.set(id, entry)
@@ -137,6 +142,32 @@ class WorkerPool extends EventEmitterAsyncResource {
       this.#needsDrain = true
       this.#notify('needsDrain')
     }
+  }
+
+  /**
+   * A task that only postMessage can carry (see side-channel.js), posted on the channel
+   * of the worker the core pins it to: null when the queue is full, and then nothing
+   * was posted or moved; postMessage's error, moving nothing, if it cannot be sent.
+   */
+  #submitPorted(entry, stores) {
+    takeMoved(entry)
+    let worker = this.#core.pinTarget()
+    // No worker to pin it to (minThreads 0, or all full with maxQueue reached): one
+    // starts for it, as for a plain task.
+    if (worker === null && this.#startWorkerFor()) worker = this.#core.pinTarget()
+    if (worker === null) return null
+    const post = (value, transferList) => this.#channels.post(worker, value, transferList)
+    const marker = transport.postTask(post, entry.task, entry.name, entry.filename, stores, entry.transferList)
+    return this.#core.submitTo(worker, marker)
+  }
+
+  /**
+   * Starts a worker for a task that found no room, if one may start: true if it did.
+   * An earlier init failure holds back no new worker for a task that finds none out.
+   */
+  #startWorkerFor() {
+    if (this.#tasks.size === 0) this.#initError = undefined
+    return this.#mayStartWorker(this.#options.maxThreads) && this.#startWorker()
   }
 
   /**
@@ -204,6 +235,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     } finally {
       setEnvironmentData(CONFIG, undefined)
     }
+    this.#channels.open(id, worker)
     const info = new WorkerInfo(id, worker, (message) => this.#notify('message', message))
     this.#workerInfos.set(id, info)
     worker.on('exit', (code) => this.#onExit(info, code))
@@ -232,6 +264,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     // Completions that arrived before the exit settle first, as results.
     this.#core.flush()
     const ended = this.#core.workerExited(info.id, info.forAbort)
+    this.#channels.close(info.id)
     for (const id of ended) {
       const entry = this.#tasks.get(id)
       if (entry === undefined) continue
@@ -260,11 +293,14 @@ class WorkerPool extends EventEmitterAsyncResource {
       const id = batch[i]
       const entry = this.#tasks.get(id)
       // Aborted while it ran, or ended with its worker: settled already.
-      if (entry === undefined) continue
+      if (entry === undefined) {
+        transport.discardOutcome(batch[i + 1], this.#channels)
+        continue
+      }
       this.#stats.record(batch[i + 2], batch[i + 3])
       let outcome
       try {
-        outcome = transport.decodeOutcome(batch[i + 1])
+        outcome = transport.decodeOutcome(batch[i + 1], this.#channels)
       } catch (error) {
         outcome = { ok: false, error }
       }
@@ -448,37 +484,6 @@ class WorkerPool extends EventEmitterAsyncResource {
   get waitTime() {
     return this.#stats.waitTime
   }
-}
-
-/** Cannot be cloned: cloning it with `transfer` reports the list's own errors first, moving nothing. */
-const PROBE = Symbol('baton.transferProbe')
-let probeMessage
-try {
-  structuredClone(PROBE)
-} catch (error) {
-  probeMessage = error.message
-}
-
-/**
- * Throws what postMessage would throw for these buffers (this Node's DataCloneError:
- * a duplicate, a detached buffer, a pooled Buffer's or a Wasm memory's), detaching none.
- */
-function checkTransfer(buffers) {
-  try {
-    structuredClone(PROBE, { transfer: buffers })
-  } catch (error) {
-    if (error.message === probeMessage) return
-    throw error
-  }
-}
-
-/**
- * The listed buffers move to the worker. Their bytes travel in the payload (the native
- * queue holds bytes, not V8 objects), and here they are detached, as after a
- * postMessage transfer.
- */
-function detach(buffers) {
-  structuredClone(undefined, { transfer: buffers })
 }
 
 module.exports = { WorkerPool }

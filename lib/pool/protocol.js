@@ -10,7 +10,9 @@ const READY = 'baton.ready'
 const EXITED_LOADING = 'baton.exited-loading'
 /** What a worker posts instead if it ends because its loop ran dry while the task module was still evaluating. */
 const UNSETTLED_LOADING = 'baton.unsettled-loading'
+/** Tags the first message the pool posts to a worker: the worker's end of its MessageChannel (side-channel.js). */
+const CHANNEL = 'baton.channel'
 /** The layout of the batches the native core hands over (src/pool/mod.rs). */
 const { MESSAGE_STRIDE, MessageKind, SETTLED_STRIDE } = require('../shared/binding')
 
-module.exports = { CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, SETTLED_STRIDE, UNSETTLED_LOADING }
+module.exports = { CHANNEL, CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, SETTLED_STRIDE, UNSETTLED_LOADING }

@@ -1,38 +1,59 @@
 'use strict'
 
 // What crosses between the main thread and a pool worker, as bytes the native queue
-// can hold: `v8.serialize`, the structured clone algorithm that postMessage uses.
-// Errors are encoded by hand, because structured cloning drops what users rely on
-// across the thread boundary: a custom class's name, `cause` chains, own properties
-// such as `code`.
+// can hold: `v8.serialize`, the structured clone algorithm that postMessage uses. What
+// that format cannot hold (a SharedArrayBuffer, which postMessage shares) or must not
+// copy (buffers that move) goes by postMessage on the worker's side channel instead
+// (side-channel.js), and the bytes are a marker for it. Errors are encoded by hand,
+// because structured cloning drops what users rely on across the thread boundary: a
+// custom class's name, `cause` chains, own properties such as `code`.
 
 const { deserialize, serialize } = require('node:v8')
 const { isNativeError } = require('node:util').types
 const { errorNotCloneable, storeNotCloneable } = require('../shared/errors')
+const { isMovable, transferableSymbol, valueSymbol } = require('./move')
+const { isMarker } = require('./side-channel')
 const { NOT_PLAIN, readValue, writeArray } = require('./wire')
 
-/** `values` (an array baton built) in V8's format: by wire.js if plain, else by V8. */
-function write(values) {
-  const plain = writeArray(values)
-  return plain === NOT_PLAIN ? serialize(values) : plain
+/** What encodeTask returns for a task that only postMessage can carry: postTask sends it. */
+const PORTED = Symbol('baton.ported')
+
+/**
+ * What V8's format in `payload` holds: read by wire.js if plain, else by V8; or, for a
+ * marker, what was posted on `channel` (a SideChannel, or the pool's SideChannels).
+ */
+function read(payload, channel) {
+  const plain = readValue(payload)
+  if (plain !== NOT_PLAIN) return plain
+  return isMarker(payload) ? channel.take(payload) : deserialize(payload)
 }
 
-/** What V8's format in `payload` holds: read by wire.js if plain, else by V8. */
-function read(payload) {
-  const plain = readValue(payload)
-  return plain === NOT_PLAIN ? deserialize(payload) : plain
+/** V8's format refused a value, and postMessage may take it (a SharedArrayBuffer). */
+function isCloneFailure(error) {
+  return cloneError(error) !== error
+}
+
+function envelope(task, name, filename, stores) {
+  return stores === undefined ? [task, name, filename] : [task, name, filename, ...stores]
 }
 
 /**
+/**
  * A task: `[task, name, filename, ...stores]`, the value, the handler's name, its
- * module's file URL (undefined for the pool's own), and the marked
- * stores to enter as `storage name, store` pairs (see lib/context/carried.js). A store
- * that cannot be cloned is named in the error: nothing is silently dropped.
+ * module's file URL (undefined for the pool's own), and the marked stores to enter as
+ * `storage name, store` pairs (see lib/context/carried.js); PORTED for a moved task
+ * (move()), or one V8's format cannot hold but postMessage may. A store that cannot be
+ * cloned is named in the error: nothing is silently dropped.
  */
 function encodeTask(task, name, filename, stores) {
+  const values = envelope(task, name, filename, stores)
   try {
-    return write(stores === undefined ? [task, name, filename] : [task, name, filename, ...stores])
+    const plain = writeArray(values)
+    if (plain !== NOT_PLAIN) return plain
+    // A moved task is never plain: a plain task pays nothing for this.
+    return isMovable(task) ? PORTED : serialize(values)
   } catch (error) {
+    if (isCloneFailure(error)) return PORTED
     if (stores === undefined) throw cloneError(error)
     try {
       serialize(task)
@@ -63,19 +84,53 @@ function cloneError(error) {
   return new DOMException(message, 'DataCloneError')
 }
 
+/**
+ * Sends a task by `post(value, transferList)` (a side channel's, which returns its
+ * marker), moving `transferList`. Throws postMessage's error, moving nothing; a store
+ * that cannot be cloned is named, as by encodeTask.
+ */
+function postTask(post, task, name, filename, stores, transferList) {
+  try {
+    return post(envelope(task, name, filename, stores), transferList)
+  } catch (error) {
+    // Stores first: unlike the task, they never hold what only a transfer list lets through.
+    for (let i = 0; i < (stores?.length ?? 0); i += 2) {
+      try {
+        structuredClone(stores[i + 1])
+      } catch (cause) {
+        throw storeNotCloneable(stores[i], ' into a worker', cause)
+      }
+    }
+    throw error
+  }
+}
+
 /** `[task, name, filename, stores]`, `stores` undefined when the task carries none. */
-function decodeTask(payload) {
-  const envelope = read(payload)
+function decodeTask(payload, channel) {
+  const envelope = read(payload, channel)
   return envelope.length > 3 ? [envelope[0], envelope[1], envelope[2], envelope.slice(3)] : envelope
 }
 
 const OK = 0
 const THREW = 1
 
-/** Never throws: a value that cannot be sent becomes the error that says why. */
-function encodeValue(value) {
+/**
+ * Never throws: a value that cannot be sent becomes the error that says why. A moved
+ * value (move()) and one that only postMessage can carry go on the worker's `channel`,
+ * under the task's `id`.
+ */
+function encodeValue(value, channel, id) {
   try {
-    return write([OK, value])
+    const plain = writeArray([OK, value])
+    if (plain !== NOT_PLAIN) return plain
+    // A moved value is never plain: a plain result pays nothing for this.
+    if (isMovable(value)) return channel.post([OK, value[valueSymbol]], [value[transferableSymbol]], id)
+    return serialize([OK, value])
+  } catch (error) {
+    if (!isCloneFailure(error)) return encodeThrown(error)
+  }
+  try {
+    return channel.post([OK, value], undefined, id)
   } catch (error) {
     return encodeThrown(cloneError(error))
   }
@@ -114,9 +169,17 @@ function describe(problem) {
  */
 
 /** @returns {Outcome} */
-function decodeOutcome(payload) {
-  const [kind, value] = read(payload)
+function decodeOutcome(payload, channels) {
+  const [kind, value] = read(payload, channels)
   return kind === OK ? { ok: true, value } : { ok: false, error: decodeError(value) }
+}
+
+/** The outcome of a task settled already: what it posted on a side channel is dropped now, not held. */
+function discardOutcome(payload, channels) {
+  if (!isMarker(payload)) return
+  try {
+    channels.take(payload)
+  } catch {}
 }
 
 const builtins = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError, DOMException }
@@ -202,4 +265,4 @@ function decodeError(encoded) {
   return error
 }
 
-module.exports = { decodeOutcome, decodeTask, encodeTask, encodeThrown, encodeValue }
+module.exports = { PORTED, decodeOutcome, decodeTask, discardOutcome, encodeTask, encodeThrown, encodeValue, postTask }

@@ -10,6 +10,7 @@ const carried = require('../context/carried')
 const { TASK_ABORTED, taskNotFound, typeScriptNotLoadable, workerInit } = require('../shared/errors')
 const { ownProperty } = require('../shared/validators')
 const { CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, UNSETTLED_LOADING } = require('./protocol')
+const { connect } = require('./side-channel')
 const transport = require('./transport')
 
 const { pool, worker, filename, name: defaultName } = getEnvironmentData(CONFIG)
@@ -23,6 +24,8 @@ const modules = new Map()
 // What the worker's console writes to. Captured once: a task's check costs two reads.
 const { stdout, stderr } = process
 let core
+/** This worker's end of its MessageChannel to the main thread (side-channel.js). */
+let channel
 
 /** A task's handler: a function, or a promise of one while its module or export is still loading. */
 function handlerFor(url = filename, name = defaultName) {
@@ -92,19 +95,19 @@ function start(id, payload) {
   let result
   // Nothing may escape: this runs inside the core's call, where a throw would lose the task.
   try {
-    const [task, name, url, stores] = transport.decodeTask(payload)
+    const [task, name, url, stores] = transport.decodeTask(payload, channel)
     const handler = handlerFor(url, name)
     const { signal } = controller
     // A handler still loading runs once it is there: its module may define the storages of the stores.
     result = typeof handler === 'function' ? call(handler, task, signal, stores) : handler.then((loaded) => call(loaded, task, signal, stores))
-    if (typeof result?.then !== 'function') return finished(id, transport.encodeValue(result))
+    if (typeof result?.then !== 'function') return finished(id, transport.encodeValue(result, channel, id))
   } catch (error) {
     return finished(id, transport.encodeThrown(error))
   }
   controllers.set(id, controller)
   // Not Promise.resolve(result), which reads a promise's `constructor` and may throw here.
   new Promise((resolve) => resolve(result)).then(
-    (value) => finishLater(id, transport.encodeValue(value)),
+    (value) => finishLater(id, transport.encodeValue(value, channel, id)),
     (error) => finishLater(id, transport.encodeThrown(error)),
   )
 }
@@ -115,16 +118,31 @@ function call(handler, task, signal, stores) {
   return handler(task, signal)
 }
 
+/**
+ * Completions held back for console output, and the chain that completes them in the
+ * order they were encoded: a moved result's message is posted on the side channel as it
+ * is encoded, and the main thread takes those messages in that order.
+ */
+let held = 0
+let holding = Promise.resolve()
+
 /** `outcome` to complete now, or undefined if the task's console output must reach the main thread first. */
 function finished(id, outcome) {
-  if (!printing()) return outcome
+  if (held === 0 && !printing()) return outcome
   finishLater(id, outcome)
 }
 
 function finishLater(id, outcome) {
   controllers.delete(id)
-  if (printing()) printed().then(() => onMessages(core.complete(id, outcome)))
-  else onMessages(core.complete(id, outcome))
+  if (held === 0 && !printing()) return onMessages(core.complete(id, outcome))
+  held++
+  const output = printed()
+  holding = holding
+    .then(() => output)
+    .then(() => {
+      held--
+      onMessages(core.complete(id, outcome))
+    })
 }
 
 /**
@@ -198,6 +216,7 @@ function exportsHandler({ namespace, exports }) {
  * init error.
  */
 async function init() {
+  channel = await connect(worker, parentPort)
   // A pool with no module of its own: its runs name theirs.
   if (filename === null) return
   const module = await load(filename)

@@ -53,6 +53,7 @@ const codes = Object.freeze({
   ERROR_NOT_CLONEABLE: 'ERR_BATON_ERROR_NOT_CLONEABLE',
   FALSY_VALUE_REJECTION: 'ERR_FALSY_VALUE_REJECTION',
   INVALID_ARG_VALUE: 'ERR_INVALID_ARG_VALUE',
+  MESSAGE_LOST: 'ERR_BATON_MESSAGE_LOST',
   MISSING_OPTION: 'ERR_MISSING_OPTION',
   MODULE_NOT_FOUND: 'ERR_MODULE_NOT_FOUND',
   NO_BINARY: 'ERR_BATON_NO_BINARY',
@@ -159,6 +160,11 @@ function storeNotCloneable(name, where, cause) {
   return nodeError(TypeError, codes.STORE_NOT_CLONEABLE, `The store of the storage '${name}' cannot be cloned${where}: ${cause.message}`, { cause })
 }
 
+/** A payload the core's marker names is not on its MessagePort: a bug in baton, reported as the task's failure, not a hang. */
+function messageLost() {
+  return nodeError(Error, codes.MESSAGE_LOST, "The message carrying this task's payload is missing from its worker's channel")
+}
+
 function errorNotCloneable(why) {
   return nodeError(TypeError, codes.ERROR_NOT_CLONEABLE, `The task threw a value that cannot be sent from the worker: ${why}`)
 }
@@ -174,6 +180,7 @@ module.exports = {
   filenameRequired,
   invalidArgType,
   invalidArgValue,
+  messageLost,
   nodeError,
   outOfRange,
   poolClosed,

@@ -64,7 +64,31 @@ function validateStringArray(value, name) {
   return strings
 }
 
-/** `transferList`'s buffers, checked for type: a view stands for its buffer. */
+/** Cannot be cloned: cloning it with `transfer` checks the list alone, and moves nothing. */
+const PROBE = Symbol('baton.transferProbe')
+let probeMessage
+try {
+  structuredClone(PROBE)
+} catch (error) {
+  probeMessage = error.message
+}
+
+/** What postMessage can transfer besides ArrayBuffers: a MessagePort, a FileHandle, a web stream. */
+function isTransferable(item) {
+  if (item === null || typeof item !== 'object' || item instanceof SharedArrayBuffer || ArrayBuffer.isView(item)) return false
+  try {
+    structuredClone(PROBE, { transfer: [item] })
+  } catch (error) {
+    return error.message === probeMessage
+  }
+  return false
+}
+
+/**
+ * A transferList as postMessage takes it, with its typed arrays' and DataViews' buffers
+ * in their place (once each). postMessage itself reports what is wrong with a buffer
+ * (a duplicate, detached, a pooled Buffer's) when the task is sent.
+ */
 function validateTransferList(transferList, name) {
   if (!Array.isArray(transferList)) throw invalidArgType(name, 'an instance of Array', transferList)
   const buffers = []
@@ -74,7 +98,8 @@ function validateTransferList(transferList, name) {
     const item = Object.hasOwn(transferList, i) ? transferList[i] : undefined
     if (item instanceof ArrayBuffer) buffers.push(item)
     else if (ArrayBuffer.isView(item) && item.buffer instanceof ArrayBuffer) viewed.push(item.buffer)
-    else throw invalidArgType(`${name}[${i}]`, 'an instance of ArrayBuffer, TypedArray, or DataView', item)
+    else if (isTransferable(item)) buffers.push(item)
+    else throw invalidArgType(`${name}[${i}]`, 'an instance of ArrayBuffer, TypedArray, DataView, MessagePort, or another transferable object', item)
   }
   // Several views of one buffer name it once; a buffer listed twice is postMessage's error.
   for (const buffer of viewed) if (!buffers.includes(buffer)) buffers.push(buffer)

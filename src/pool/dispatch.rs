@@ -17,6 +17,8 @@ pub struct Job {
   pub id: TaskId,
   pub payload: Arc<[u8]>,
   pub submitted: Instant,
+  /// Pinned to one worker (`Dispatch::submit_to`): it never moves to another.
+  pub pinned: bool,
 }
 
 /// What a worker takes from its inbox.
@@ -42,6 +44,8 @@ struct Worker {
   inbox: Vec<Message>,
   /// The tasks given to this worker, started or not.
   assigned: HashMap<TaskId, Assigned>,
+  /// Tasks pinned to this worker that wait for room on it, oldest first.
+  pinned: VecDeque<Job>,
 }
 
 impl Worker {
@@ -76,6 +80,8 @@ pub struct Dispatch {
   next_task: TaskId,
   next_worker: WorkerId,
   max_queue: usize,
+  /// How many tasks wait in the workers' `pinned` queues.
+  pinned: usize,
   /// Workers whose inbox went from empty to not empty since the last `take_wakes`.
   wakes: Vec<WorkerId>,
 }
@@ -90,8 +96,9 @@ impl Dispatch {
     }
   }
 
+  /// Tasks waiting for a worker: in the queue, or pinned to a worker without room.
   pub fn queue_size(&self) -> usize {
-    self.queue.len()
+    self.queue.len() + self.pinned
   }
 
   /// Workers with no task, starting ones too (they take tasks as attached ones do):
@@ -113,6 +120,7 @@ impl Dispatch {
       attached: false,
       inbox: Vec::new(),
       assigned: HashMap::new(),
+      pinned: VecDeque::new(),
     };
     self.workers.insert(id, worker);
     self.fill(id);
@@ -136,19 +144,58 @@ impl Dispatch {
   /// is full.
   pub fn submit(&mut self, payload: Arc<[u8]>) -> Option<TaskId> {
     let id = self.next_task;
-    let job = Job { id, payload, submitted: Instant::now() };
-    // An attached worker before a starting one, then the least loaded; ties go to the
-    // lowest id, so that work concentrates on few workers and the others can go idle.
-    let target = self
+    let job = Job { id, payload, submitted: Instant::now(), pinned: false };
+    match self.with_room() {
+      Some(worker) => self.assign(worker, job),
+      None if self.queue_size() >= self.max_queue => return None,
+      None => self.queue.push_back(job),
+    }
+    self.next_task += 1;
+    Some(id)
+  }
+
+  /// A worker with room: an attached one before a starting one, then the least loaded;
+  /// ties go to the lowest id, so that work concentrates on few workers and the others
+  /// can go idle.
+  fn with_room(&self) -> Option<WorkerId> {
+    self
       .workers
       .iter()
       .filter(|(_, w)| w.has_room())
       .min_by_key(|(id, w)| (!w.attached, w.assigned.len(), **id))
-      .map(|(id, _)| *id);
-    match target {
-      Some(worker) => self.assign(worker, job),
-      None if self.queue.len() >= self.max_queue => return None,
-      None => self.queue.push_back(job),
+      .map(|(id, _)| *id)
+  }
+
+  /// The worker a task to pin would go to (see `submit_to`): one with room, as for
+  /// `submit`; else, if the queue has space, the one with the fewest tasks given or
+  /// pinned to it. `None` when `submit` would refuse, or there is no worker at all.
+  /// Only the main thread submits, so the answer holds until its next submission.
+  pub fn pin_target(&self) -> Option<WorkerId> {
+    if let Some(worker) = self.with_room() {
+      return Some(worker);
+    }
+    if self.queue_size() >= self.max_queue {
+      return None;
+    }
+    self
+      .workers
+      .iter()
+      .min_by_key(|(id, w)| (w.assigned.len() + w.pinned.len(), **id))
+      .map(|(id, _)| *id)
+  }
+
+  /// Submits a task that only `worker` can run (its payload went to that worker by
+  /// another way), as `pin_target` chose. It waits for room on that worker, never on
+  /// another, and ends with it if the worker exits.
+  pub fn submit_to(&mut self, worker: WorkerId, payload: Arc<[u8]>) -> Option<TaskId> {
+    let id = self.next_task;
+    let job = Job { id, payload, submitted: Instant::now(), pinned: true };
+    let w = self.workers.get_mut(&worker)?;
+    if w.has_room() && w.pinned.is_empty() {
+      self.assign(worker, job);
+    } else {
+      w.pinned.push_back(job);
+      self.pinned += 1;
     }
     self.next_task += 1;
     Some(id)
@@ -169,10 +216,21 @@ impl Dispatch {
       .insert(job.id, Assigned { job, started: None, aborted: false });
   }
 
-  /// Gives `worker` queued tasks while it has room.
+  /// Gives `worker` queued tasks and those pinned to it while it has room, oldest first.
   fn fill(&mut self, worker: WorkerId) {
     while self.workers[&worker].has_room() {
-      let Some(job) = self.queue.pop_front() else {
+      let w = self.workers.get_mut(&worker).expect("a known worker");
+      let pinned_first = match (w.pinned.front(), self.queue.front()) {
+        (Some(pinned), Some(queued)) => pinned.id < queued.id,
+        (pinned, _) => pinned.is_some(),
+      };
+      let job = if pinned_first {
+        self.pinned -= 1;
+        w.pinned.pop_front()
+      } else {
+        self.queue.pop_front()
+      };
+      let Some(job) = job else {
         return;
       };
       self.assign(worker, job);
@@ -233,6 +291,13 @@ impl Dispatch {
       self.queue.remove(at);
       return Abort::Dequeued;
     }
+    for w in self.workers.values_mut() {
+      if let Some(at) = w.pinned.iter().position(|job| job.id == task) {
+        w.pinned.remove(at);
+        self.pinned -= 1;
+        return Abort::Dequeued;
+      }
+    }
     let found = self
       .workers
       .iter_mut()
@@ -256,18 +321,21 @@ impl Dispatch {
 
   /// Removes a worker that exited. Tasks it had not started go back to the front of the
   /// queue; started ones go back too when `requeue_started` (the pool ended the worker
-  /// itself, for another task's abort); aborted ones never do. Returns the tasks that
-  /// ended with the worker; the queue is then handed to workers with room.
+  /// itself, for another task's abort); aborted and pinned ones never do. Returns the
+  /// tasks that ended with the worker; the queue is then handed to workers with room.
   pub fn remove_worker(&mut self, worker: WorkerId, requeue_started: bool) -> Vec<TaskId> {
     let Some(w) = self.workers.remove(&worker) else {
       return Vec::new();
     };
     forget_wake(&mut self.wakes, worker);
-    let mut ended = Vec::new();
+    self.pinned -= w.pinned.len();
+    let mut ended: Vec<TaskId> = w.pinned.iter().map(|job| job.id).collect();
     let mut back: Vec<Job> = Vec::new();
     for assigned in w.assigned.into_values() {
-      // An aborted task is settled already: it never goes back.
-      if !assigned.aborted && (assigned.started.is_none() || requeue_started) {
+      // An aborted task is settled already: it never goes back. A pinned one's payload
+      // went to this worker alone.
+      let pinned = assigned.job.pinned;
+      if !assigned.aborted && !pinned && (assigned.started.is_none() || requeue_started) {
         back.push(assigned.job);
       } else {
         ended.push(assigned.job.id);
@@ -291,9 +359,16 @@ impl Dispatch {
     }
   }
 
-  /// Empties the queue (a forced close); returns the tasks that were in it.
+  /// Empties the queue and the pinned queues (a forced close); returns the tasks that
+  /// were in them, oldest first.
   pub fn drain_queue(&mut self) -> Vec<TaskId> {
-    self.queue.drain(..).map(|job| job.id).collect()
+    let mut drained: Vec<TaskId> = self.queue.drain(..).map(|job| job.id).collect();
+    for w in self.workers.values_mut() {
+      drained.extend(w.pinned.drain(..).map(|job| job.id));
+    }
+    self.pinned = 0;
+    drained.sort_unstable();
+    drained
   }
 }
 
@@ -521,6 +596,68 @@ mod tests {
     assert!(d.complete(w, running).is_some());
   }
 
+  #[test]
+  fn a_pinned_task_waits_for_its_worker_and_ends_with_it() {
+    let mut d = Dispatch::new(100);
+    let a = d.add_worker(1);
+    let b = d.add_worker(1);
+    d.attach(a);
+    d.attach(b);
+    assert_eq!(d.pin_target(), Some(a));
+    let first = d.submit_to(a, payload(1)).unwrap();
+    assert_eq!(d.pin_target(), Some(b));
+    let second = d.submit_to(b, payload(2)).unwrap();
+    // No room anywhere: the least loaded, counting what waits for it.
+    assert_eq!(d.pin_target(), Some(a));
+    let waiting = d.submit_to(a, payload(3)).unwrap();
+    let queued = d.submit(payload(4)).unwrap();
+    assert_eq!(d.queue_size(), 2);
+    assert_eq!(run_ids(&d.take(a)), vec![first]);
+    assert_eq!(run_ids(&d.take(b)), vec![second]);
+    // b has room first, but the pinned task is not for it.
+    d.complete(b, second);
+    assert_eq!(run_ids(&d.take(b)), vec![queued]);
+    assert_eq!(d.queue_size(), 1);
+    // a's started and waiting pinned tasks end with it; neither goes to b.
+    assert_eq!(d.remove_worker(a, true), vec![first, waiting]);
+    assert_eq!(d.queue_size(), 0);
+    d.complete(b, queued);
+    assert!(d.take(b).is_empty());
+  }
+
+  #[test]
+  fn pinned_and_queued_tasks_run_oldest_first_and_count_against_max_queue() {
+    let mut d = Dispatch::new(2);
+    let w = d.add_worker(1);
+    assert_eq!(
+      d.pin_target(),
+      Some(w),
+      "a worker still starting has room for a pinned task"
+    );
+    let first = d.submit(payload(0)).unwrap();
+    let pinned = d.submit_to(w, payload(1)).unwrap();
+    let queued = d.submit(payload(2)).unwrap();
+    assert_eq!(
+      d.queue_size(),
+      2,
+      "a pinned task waiting for its worker counts as queued"
+    );
+    assert_eq!(d.pin_target(), None, "the queue is full");
+    assert!(d.submit(payload(3)).is_none());
+    d.attach(w);
+    assert_eq!(run_ids(&d.take(w)), vec![first]);
+    d.complete(w, first);
+    assert_eq!(run_ids(&d.take(w)), vec![pinned]);
+    d.complete(w, pinned);
+    assert_eq!(run_ids(&d.take(w)), vec![queued]);
+    let later = d.submit_to(w, payload(4)).unwrap();
+    assert_eq!(d.abort(later), Abort::Dequeued);
+    assert_eq!(d.queue_size(), 0);
+    let drained = d.submit_to(w, payload(5)).unwrap();
+    assert_eq!(d.drain_queue(), vec![drained]);
+    assert_eq!(d.queue_size(), 0);
+  }
+
   /// Where the model says each task is: in the dispatch (queued or with a worker) until
   /// it ends, exactly once.
   fn check(d: &Dispatch, submitted: &[TaskId], ended: &HashMap<TaskId, u32>) {
@@ -528,7 +665,16 @@ mod tests {
     for job in &d.queue {
       *places.entry(job.id).or_default() += 1;
     }
+    let mut pinned = 0;
     for w in d.workers.values() {
+      pinned += w.pinned.len();
+      for job in &w.pinned {
+        *places.entry(job.id).or_default() += 1;
+      }
+      assert!(
+        w.pinned.is_empty() || !w.has_room(),
+        "a pinned task waits while its worker has room"
+      );
       assert!(w.assigned.len() <= w.capacity);
       for (id, assigned) in &w.assigned {
         *places.entry(*id).or_default() += 1;
@@ -546,6 +692,7 @@ mod tests {
         assert!(!w.has_room(), "a task waits while a worker has room");
       }
     }
+    assert_eq!(d.pinned, pinned, "the count of pinned tasks is off");
     for id in submitted {
       let ends = ended.get(id).copied().unwrap_or(0);
       assert!(ends <= 1, "task {id} ended {ends} times");
@@ -579,7 +726,7 @@ mod tests {
         let mut workers: Vec<WorkerId> = d.workers.keys().copied().collect();
         workers.sort_unstable();
         let worker = (!workers.is_empty()).then(|| workers[next(workers.len())]);
-        match next(11) {
+        match next(12) {
           0 => {
             d.add_worker(1 + next(3));
           }
@@ -590,7 +737,7 @@ mod tests {
           }
           2 | 3 => {
             let room = d.workers.values().any(Worker::has_room);
-            let full = d.queue.len() >= d.max_queue;
+            let full = d.queue_size() >= d.max_queue;
             match d.submit(payload(0)) {
               Some(id) => submitted.push(id),
               None => assert!(!room && full, "refused with room or queue space"),
@@ -644,6 +791,12 @@ mod tests {
           8 => {
             for task in d.drain_queue() {
               end(&mut ended, task);
+            }
+          }
+          10 => {
+            if let Some(w) = d.pin_target() {
+              let id = d.submit_to(w, payload(0)).expect("a known worker");
+              submitted.push(id);
             }
           }
           9 => {

@@ -79,6 +79,24 @@ impl PoolCore {
     self.pool.with(|d| d.submit(payload)).map(|id| id as f64)
   }
 
+  /// The worker a task whose payload goes to one worker only (by its MessagePort) would
+  /// be pinned to, or `undefined` when `submit` would refuse it or there is no worker.
+  #[napi]
+  pub fn pin_target(&self) -> Option<u32> {
+    self.pool.inner.lock().dispatch.pin_target()
+  }
+
+  /// Submits a task that only `worker` (from `pinTarget`) can run: it waits for room
+  /// there, and ends with that worker. Returns its id, or `undefined` for an unknown worker.
+  #[napi]
+  pub fn submit_to(&self, worker: u32, payload: BufferSlice) -> Option<f64> {
+    let payload: Arc<[u8]> = Arc::from(&*payload);
+    self
+      .pool
+      .with(|d| d.submit_to(worker, payload))
+      .map(|id| id as f64)
+  }
+
   /// Where the abort found `task`: `{ type: 'Unknown' }` (settled already),
   /// `{ type: 'Dequeued' }` (it will not run), or `{ type: 'Started', worker }` (that
   /// worker has been told to abort it).

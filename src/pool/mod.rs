@@ -8,7 +8,10 @@
 //!   messages, it reports each completion and takes its next task in the same call.
 //!
 //! Payloads are bytes (`v8.serialize`, done by the JS side): JS values cannot cross
-//! threads any other way. Wake-ups in both directions go through `baton_napi::channel`,
+//! threads through N-API any other way. What must move rather than be copied (a
+//! transferred buffer, a `SharedArrayBuffer`) goes by postMessage on the worker's
+//! MessageChannel, and its bytes here are a marker for it (`lib/pool/side-channel.js`),
+//! pinned to that worker (`Dispatch::submit_to`). Wake-ups in both directions go through `baton_napi::channel`,
 //! so one wake-up carries every message waiting. Batches reach JS as flat arrays whose
 //! layout (strides, message kinds) is exported from here for the JS side to read.
 
