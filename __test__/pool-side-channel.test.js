@@ -221,3 +221,21 @@ test('a 256 MB buffer moved in and back four times is never copied: the peak RSS
   t.true(result.moved < result.size / 4, `moving raised the peak by ${result.moved} bytes`)
   t.true(result.copied >= result.size, `the control copy raised the peak by only ${result.copied} bytes`)
 })
+
+test('maxQueue 0: a moved task that finds every worker busy starts another worker for it, as a plain task does', async (t) => {
+  const pool = new WorkerPool({ filename: TRANSFER, minThreads: 1, maxThreads: 2, maxQueue: 0 })
+  t.teardown(() => pool.destroy())
+  const busy = pool.run({ value: 'busy', ms: 300 }, { filename: join(fixtures, 'tasks.js'), name: 'delayed' })
+  const view = new Uint8Array([7, 8, 9])
+  const described = await pool.run(move(view), { name: 'describe' })
+  t.deepEqual(described, { type: 'Uint8Array', length: 3, first: 7 })
+  t.is(view.byteLength, 0, 'moved, not copied')
+  t.is(await busy, 'busy')
+  t.is(pool.threads.length, 2)
+  // Both workers busy and none may start: refused, and nothing moved.
+  const blocks = [pool.run({ value: 1, ms: 300 }, { filename: join(fixtures, 'tasks.js'), name: 'delayed' }), pool.run({ value: 2, ms: 300 }, { filename: join(fixtures, 'tasks.js'), name: 'delayed' })]
+  const kept = new Uint8Array([1])
+  await t.throwsAsync(pool.run(move(kept), { name: 'describe' }), { code: 'ERR_BATON_QUEUE_FULL' })
+  t.is(kept.byteLength, 1)
+  t.deepEqual(await Promise.all(blocks), [1, 2])
+})
