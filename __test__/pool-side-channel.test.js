@@ -7,7 +7,7 @@
 const test = require('ava')
 const { join } = require('node:path')
 const { MessageChannel } = require('node:worker_threads')
-const { WorkerPool, move } = require('..')
+const { WorkerPool, move, transferableSymbol, valueSymbol } = require('..')
 const { fixtures, listen, runScript } = require('./pool-helpers')
 
 const TRANSFER = join(fixtures, 'transfer.js')
@@ -238,4 +238,33 @@ test('maxQueue 0: a moved task that finds every worker busy starts another worke
   await t.throwsAsync(pool.run(move(kept), { name: 'describe' }), { code: 'ERR_BATON_QUEUE_FULL' })
   t.is(kept.byteLength, 1)
   t.deepEqual(await Promise.all(blocks), [1, 2])
+})
+
+test('a view on a SharedArrayBuffer is shared as the buffer is, both ways (V8 format alone would copy its bytes)', async (t) => {
+  const pool = onePool(t)
+  const view = new Int32Array(new SharedArrayBuffer(8))
+  const done = pool.run({ nested: [view] }, { name: 'handshakeView' })
+  t.is(await Atomics.waitAsync(view, 0, 0, WAIT_MS).value, 'ok')
+  Atomics.store(view, 1, 1)
+  Atomics.notify(view, 1)
+  t.is(await done, 'ok')
+  const { deep: [back] } = await pool.run(null, { name: 'keepSharedView' })
+  t.true(back.buffer instanceof SharedArrayBuffer)
+  Atomics.store(back, 1, 42)
+  const answer = pool.run(7, { name: 'writeKept' })
+  t.is(await Atomics.waitAsync(back, 0, 0, WAIT_MS).value, 'ok')
+  t.is(Atomics.load(back, 0), 7)
+  t.is(await answer, 42)
+})
+
+test('a Transferable may name an array of objects to move, as piscina concatenates it, both ways', async (t) => {
+  const pool = onePool(t)
+  const first = new Uint8Array([5])
+  const second = new Uint8Array([6, 7])
+  const task = { [transferableSymbol]: [first.buffer, second.buffer], [valueSymbol]: second }
+  t.deepEqual(await pool.run(move(task), { name: 'describe' }), { type: 'Uint8Array', length: 2, first: 6 })
+  t.is(first.byteLength, 0)
+  t.is(second.byteLength, 0)
+  const { first: a, second: b } = await pool.run(null, { name: 'moveTwo' })
+  t.deepEqual([...a, ...b], [1, 2, 3])
 })

@@ -52,16 +52,22 @@ function isMovable(value) {
   return value instanceof Movable
 }
 
+/** What a moved value transfers: a Transferable may name one object or an array of them, as piscina concatenates. */
+function movedList(movable) {
+  const transferable = movable[transferableSymbol]
+  return Array.isArray(transferable) ? transferable : [transferable]
+}
+
 /**
  * A moved task (`run(move(x))`, a PoolTask): its value is what the worker gets, and what
  * it names joins the transfer list, once even if the list names it too.
  */
 function takeMoved(entry) {
   if (!isMovable(entry.task)) return
-  const moved = validateTransferList([entry.task[transferableSymbol]], 'task')
+  const moved = validateTransferList(movedList(entry.task), 'task')
   const listed = entry.transferList ?? []
   entry.transferList = [...listed, ...moved.filter((item) => !listed.includes(item))]
   entry.task = entry.task[valueSymbol]
 }
 
-module.exports = { isMovable, move, takeMoved, transferableSymbol, valueSymbol }
+module.exports = { isMovable, move, movedList, takeMoved, transferableSymbol, valueSymbol }

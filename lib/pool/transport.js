@@ -8,12 +8,32 @@
 // because structured cloning drops what users rely on across the thread boundary: a
 // custom class's name, `cause` chains, own properties such as `code`.
 
-const { deserialize, serialize } = require('node:v8')
-const { isNativeError } = require('node:util').types
+const { DefaultSerializer, deserialize, serialize } = require('node:v8')
+const { isArrayBufferView, isNativeError, isSharedArrayBuffer } = require('node:util').types
 const { errorNotCloneable, storeNotCloneable } = require('../shared/errors')
-const { isMovable, transferableSymbol, valueSymbol } = require('./move')
+const { isMovable, movedList, valueSymbol } = require('./move')
 const { isMarker } = require('./side-channel')
 const { NOT_PLAIN, readValue, writeArray } = require('./wire')
+
+/**
+ * V8's format with one difference: a view on a SharedArrayBuffer fails as the buffer
+ * itself does, where V8's format would copy the view's bytes, so that such a value goes
+ * by postMessage, which shares it.
+ */
+class UnsharedSerializer extends DefaultSerializer {
+  _writeHostObject(object) {
+    if (isArrayBufferView(object) && isSharedArrayBuffer(object.buffer)) throw new Error('#<SharedArrayBuffer> could not be cloned.')
+    return super._writeHostObject(object)
+  }
+}
+
+/** `v8.serialize(value)` by UnsharedSerializer. */
+function serializeUnshared(value) {
+  const serializer = new UnsharedSerializer()
+  serializer.writeHeader()
+  serializer.writeValue(value)
+  return serializer.releaseBuffer()
+}
 
 /** What encodeTask returns for a task that only postMessage can carry: postTask sends it. */
 const PORTED = Symbol('baton.ported')
@@ -38,7 +58,6 @@ function envelope(task, name, filename, stores) {
 }
 
 /**
-/**
  * A task: `[task, name, filename, ...stores]`, the value, the handler's name, its
  * module's file URL (undefined for the pool's own), and the marked stores to enter as
  * `storage name, store` pairs (see lib/context/carried.js); PORTED for a moved task
@@ -51,7 +70,7 @@ function encodeTask(task, name, filename, stores) {
     const plain = writeArray(values)
     if (plain !== NOT_PLAIN) return plain
     // A moved task is never plain: a plain task pays nothing for this.
-    return isMovable(task) ? PORTED : serialize(values)
+    return isMovable(task) ? PORTED : serializeUnshared(values)
   } catch (error) {
     if (isCloneFailure(error)) return PORTED
     if (stores === undefined) throw cloneError(error)
@@ -124,8 +143,8 @@ function encodeValue(value, channel, id) {
     const plain = writeArray([OK, value])
     if (plain !== NOT_PLAIN) return plain
     // A moved value is never plain: a plain result pays nothing for this.
-    if (isMovable(value)) return channel.post([OK, value[valueSymbol]], [value[transferableSymbol]], id)
-    return serialize([OK, value])
+    if (isMovable(value)) return channel.post([OK, value[valueSymbol]], movedList(value), id)
+    return serializeUnshared([OK, value])
   } catch (error) {
     if (!isCloneFailure(error)) return encodeThrown(error)
   }
