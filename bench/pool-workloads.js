@@ -49,31 +49,28 @@ const LOAD = {
   workerpool: async () => require('workerpool'),
 }
 
+/** A pool with piscina's `run(task, { name, transferList })`: baton's, piscina's, tinypool's. */
+function byName(pool, close) {
+  return {
+    run: (name, task, transfer) => pool.run(task, transfer === undefined ? { name } : { name, transferList: transfer }),
+    close,
+    destroy: () => pool.destroy(),
+  }
+}
+
 const OPEN = {
   baton({ WorkerPool }) {
     const pool = new WorkerPool({ filename: join(FIXTURES, 'workloads-baton.js'), minThreads: THREADS, maxThreads: THREADS })
-    return {
-      run: (name, task, transfer) => pool.run(task, transfer === undefined ? { name } : { name, transferList: transfer }),
-      close: () => pool.close(),
-      destroy: () => pool.destroy(),
-    }
+    return byName(pool, () => pool.close())
   },
   piscina({ Piscina }) {
     const pool = new Piscina({ filename: join(FIXTURES, 'workloads-piscina.js'), minThreads: THREADS, maxThreads: THREADS })
-    return {
-      run: (name, task, transfer) => pool.run(task, transfer === undefined ? { name } : { name, transferList: transfer }),
-      close: () => pool.destroy(),
-      destroy: () => pool.destroy(),
-    }
+    return byName(pool, () => pool.destroy())
   },
   tinypool({ Tinypool }) {
     const filename = pathToFileURL(join(FIXTURES, 'workloads-tinypool.mjs')).href
     const pool = new Tinypool({ filename, minThreads: THREADS, maxThreads: THREADS })
-    return {
-      run: (name, task, transfer) => pool.run(task, transfer === undefined ? { name } : { name, transferList: transfer }),
-      close: () => pool.destroy(),
-      destroy: () => pool.destroy(),
-    }
+    return byName(pool, () => pool.destroy())
   },
   workerpool(workerpool) {
     const pool = workerpool.pool(join(FIXTURES, 'workloads-workerpool.js'), { minWorkers: THREADS, maxWorkers: THREADS, workerType: 'thread' })

@@ -79,14 +79,19 @@ function encodeTask(task, name, filename, stores) {
     } catch (taskError) {
       throw cloneError(taskError) // the task's own value fails, not a store
     }
-    for (let i = 0; i < stores.length; i += 2) {
-      try {
-        serialize(stores[i + 1])
-      } catch (cause) {
-        throw storeNotCloneable(stores[i], ' into a worker', cause)
-      }
-    }
+    throwForStores(stores, serialize)
     throw cloneError(error)
+  }
+}
+
+/** Throws ERR_BATON_STORE_NOT_CLONEABLE, naming the storage, for the first store that `clone` refuses. */
+function throwForStores(stores, clone) {
+  for (let i = 0; i < (stores?.length ?? 0); i += 2) {
+    try {
+      clone(stores[i + 1])
+    } catch (cause) {
+      throw storeNotCloneable(stores[i], ' into a worker', cause)
+    }
   }
 }
 
@@ -113,13 +118,7 @@ function postTask(post, task, name, filename, stores, transferList) {
     return post(envelope(task, name, filename, stores), transferList)
   } catch (error) {
     // Stores first: unlike the task, they never hold what only a transfer list lets through.
-    for (let i = 0; i < (stores?.length ?? 0); i += 2) {
-      try {
-        structuredClone(stores[i + 1])
-      } catch (cause) {
-        throw storeNotCloneable(stores[i], ' into a worker', cause)
-      }
-    }
+    throwForStores(stores, structuredClone)
     throw error
   }
 }

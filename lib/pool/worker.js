@@ -126,15 +126,18 @@ function call(handler, task, signal, stores) {
 let held = 0
 let holding = Promise.resolve()
 
+/** Whether a completion must wait: for console output, or behind one that waits for it. */
+const mustHold = () => held > 0 || printing()
+
 /** `outcome` to complete now, or undefined if the task's console output must reach the main thread first. */
 function finished(id, outcome) {
-  if (held === 0 && !printing()) return outcome
+  if (!mustHold()) return outcome
   finishLater(id, outcome)
 }
 
 function finishLater(id, outcome) {
   controllers.delete(id)
-  if (held === 0 && !printing()) return onMessages(core.complete(id, outcome))
+  if (!mustHold()) return onMessages(core.complete(id, outcome))
   held++
   const output = printed()
   holding = holding
