@@ -7,7 +7,7 @@
 const test = require('ava')
 const { join } = require('node:path')
 const { MessageChannel } = require('node:worker_threads')
-const { WorkerPool, move, transferableSymbol, valueSymbol } = require('..')
+const { AsyncLocalStorage, WorkerPool, move, transferableSymbol, valueSymbol } = require('..')
 const { fixtures, listen, runScript } = require('./pool-helpers')
 
 const TRANSFER = join(fixtures, 'transfer.js')
@@ -277,4 +277,14 @@ test('a Transferable may name an array of objects to move, as piscina concatenat
   t.is(second.byteLength, 0)
   const { first: a, second: b } = await pool.run(null, { name: 'moveTwo' })
   t.deepEqual([...a, ...b], [1, 2, 3])
+})
+
+test('a moved task whose marked store cannot be cloned rejects with ERR_BATON_STORE_NOT_CLONEABLE naming the storage, moving nothing', async (t) => {
+  const pool = onePool(t)
+  const session = new AsyncLocalStorage({ name: 'session', cloneIntoWorkers: true })
+  const view = new Uint8Array([1, 2])
+  const error = await session.run({ close() {} }, () => pool.run(move(view), { name: 'describe' }).catch((e) => e))
+  t.is(error.code, 'ERR_BATON_STORE_NOT_CLONEABLE')
+  t.regex(error.message, /'session'/)
+  t.is(view.byteLength, 2)
 })
