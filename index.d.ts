@@ -200,7 +200,7 @@ export interface RunOptions {
   transferList?: Array<ArrayBuffer | ArrayBufferView | import('node:worker_threads').Transferable>
 }
 
-/** piscina's interface of a value that moves: postMessage transfers `[transferableSymbol]`, the receiver gets `[valueSymbol]`. */
+/** piscina's interface of a value that moves: postMessage transfers `[transferableSymbol]` (one object, or an array of them), the receiver gets `[valueSymbol]`. */
 export interface Transferable {
   readonly [transferableSymbol]: object
   readonly [valueSymbol]: unknown
