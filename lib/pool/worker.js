@@ -4,9 +4,12 @@
 // native core, and runs what the core hands it. Kept apart from the main-thread side
 // (pool.js), which starts this file with `new Worker`.
 
+const { readFileSync } = require('node:fs')
+const { basename, dirname, join } = require('node:path')
+const { fileURLToPath } = require('node:url')
+const { isModuleNamespaceObject } = require('node:util').types
 const { getEnvironmentData, parentPort } = require('node:worker_threads')
 const binding = require('../shared/binding')
-const carried = require('../context/carried')
 const { TASK_ABORTED, taskNotFound, typeScriptNotLoadable, workerInit } = require('../shared/errors')
 const { ownProperty } = require('../shared/validators')
 const { CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, UNSETTLED_LOADING } = require('./protocol')
@@ -24,6 +27,13 @@ const modules = new Map()
 // What the worker's console writes to. Captured once: a task's check costs two reads.
 const { stdout, stderr } = process
 let core
+/**
+ * lib/context/carried.js, once anything in this thread has loaded it. Until then no baton
+ * storage exists here, and a task that carries no stores has no context to leave:
+ * loading it (and the context engine behind it) costs each worker memory.
+ */
+let carried
+const CARRIED = require.resolve('../context/carried')
 /** This worker's end of its MessageChannel to the main thread (side-channel.js). */
 let channel
 
@@ -114,7 +124,8 @@ function start(id, payload) {
 
 /** Calls a task's handler in the task's context: the stores it carried, and none other. */
 function call(handler, task, signal, stores) {
-  carried.enterTask(stores)
+  if (carried === undefined && (stores !== undefined || require.cache[CARRIED] !== undefined)) carried = require(CARRIED)
+  carried?.enterTask(stores)
   return handler(task, signal)
 }
 
@@ -188,21 +199,75 @@ function onMessages(batch) {
   }
 }
 
-/** Imports the module at `url` once, and awaits its default export: a promise there is the module's initialisation. */
+/** Loads the module at `url` once, and awaits its default export: a promise there is the module's initialisation. */
 async function load(url) {
-  let namespace
-  try {
-    namespace = await import(url)
-  } catch (error) {
-    // A Node that strips no types (20; 22.18+ with --no-experimental-strip-types): say what works.
-    if (error?.code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(url)) throw typeScriptNotLoadable(error)
-    throw error
-  }
+  const namespace = await (isCommonJS(url) ? required(url) : imported(url))
   // CommonJS modules arrive as `default`; ESM as named exports and maybe `default`.
   const exports = await namespace.default
   const module = { url, namespace, exports, handlers: new Map() }
   modules.set(url, module)
   return module
+}
+
+async function imported(url) {
+  try {
+    return await import(url)
+  } catch (error) {
+    // A Node that strips no types (20; 22.18+ with --no-experimental-strip-types): say what works.
+    if (error?.code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(url)) throw typeScriptNotLoadable(error)
+    throw error
+  }
+}
+
+/**
+ * A CommonJS module by require(), as import() would give it (`module.exports` as the
+ * default export): import() starts Node's ESM loader in the worker, which costs each
+ * worker memory that require() does not. A `.js` file Node finds to be ESM by its syntax
+ * arrives as its namespace (require(esm)); where Node's require() cannot load it
+ * (ERR_REQUIRE_ESM before Node 20.19 and 22.12, top-level await on any line), import()
+ * does, and evaluates it once: require() left nothing half-loaded behind.
+ */
+function required(url) {
+  let exports
+  try {
+    exports = require(fileURLToPath(url))
+  } catch (error) {
+    if (error?.code === 'ERR_REQUIRE_ESM' || error?.code === 'ERR_REQUIRE_ASYNC_MODULE') return imported(url)
+    throw error
+  }
+  return isModuleNamespaceObject(exports) ? exports : { __proto__: null, default: exports }
+}
+
+/** Whether Node loads the file at `url` as CommonJS: a `.cjs`, or a `.js` whose package scope is not "type": "module". */
+function isCommonJS(url) {
+  if (url.endsWith('.cjs')) return true
+  return url.endsWith('.js') && packageType(dirname(fileURLToPath(url))) === 'commonjs'
+}
+
+/**
+ * The "type" of the nearest package.json, as Node looks it up (up to a node_modules
+ * folder): 'commonjs' when it names none or there is none; undefined for one that is
+ * not JSON, whose error import() then reports as Node's.
+ */
+function packageType(folder) {
+  for (;;) {
+    let text
+    try {
+      text = readFileSync(join(folder, 'package.json'), 'utf8')
+    } catch {}
+    if (text !== undefined) {
+      let type
+      try {
+        type = ownProperty(JSON.parse(text), 'type')
+      } catch {
+        return undefined
+      }
+      return type === 'module' ? 'module' : 'commonjs'
+    }
+    const parent = dirname(folder)
+    if (basename(folder) === 'node_modules' || parent === folder) return 'commonjs'
+    folder = parent
+  }
 }
 
 /** Whether a loaded module exports anything a handler may be: a function, or a promise of one. */
