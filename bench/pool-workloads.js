@@ -22,10 +22,18 @@
 // Each figure is baton's against each peer and against the best peer of that round;
 // ratios are the median over rounds of the ratios taken within a round. Goals are
 // issue 12's; a goal missed is reported, never fatal.
+//
+// Floors, for information, in the same rounds: what bare worker_threads reach on this
+// machine with no pool at all, which no pool can beat. The CPU-bound task run back to
+// back by `threads` bare Workers (no message per task); one message to an idle bare
+// Worker and back, by postMessage both ways and by Atomics.notify to a worker asleep in
+// Atomics.wait with postMessage back (piscina's wake-up); the RSS of an idle bare Worker.
 
+const { once } = require('node:events')
 const { join } = require('node:path')
 const { performance } = require('node:perf_hooks')
 const { pathToFileURL } = require('node:url')
+const { MessageChannel, Worker } = require('node:worker_threads')
 
 const h = require('./harness')
 const { order, spin } = require('./fixtures/workloads')
@@ -154,28 +162,20 @@ const WORKLOADS = {
     return throughput((n) => allAtOnce(n, () => pool.run('spin', c.spinSteps).then((x) => check(x === expected, 'spin'))), c.cpu)
   },
   async latency(pool, c) {
-    const sleep = () => new Promise((resolve) => setTimeout(resolve, IDLE_MS))
     // Every worker has run tasks before the first sample.
     await allAtOnce(THREADS * 8, add(pool))
-    const samples = []
-    for (let i = 0; i < c.latency.samples; i++) {
-      await sleep()
-      const start = performance.now()
-      await add(pool)(i)
-      samples.push((performance.now() - start) * 1000)
-    }
-    return { p50Us: percentile(samples, 50), p99Us: percentile(samples, 99) }
+    return idleLatency(add(pool), c)
   },
   async memory(pool, c, baseline) {
     const collect = h.collector()
     await allAtOnce(THREADS * 8, add(pool))
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await sleep(200)
     collect()
     const idle = process.memoryUsage.rss()
     // Every worker busy, so that what follows waits in the queue rather than runs; the
     // pool is destroyed once the figure is read, so the hold may be generous.
     const held = Promise.all(Array.from({ length: THREADS }, () => pool.run('hold', c.holdMs)))
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await sleep(50)
     const start = performance.now()
     const settled = allAtOnce(c.queued, add(pool))
     const queued = process.memoryUsage.rss()
@@ -186,6 +186,20 @@ const WORKLOADS = {
     check(ms < c.holdMs - 100, `queueing ${c.queued} tasks took ${ms.toFixed(0)} ms, longer than the workers were held`)
     return { rssPerWorkerMiB: (idle - baseline) / THREADS / 2 ** 20, rssQueuedMiB: (queued - idle) / 2 ** 20 }
   },
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** `roundTrip(i)` timed after IDLE_MS of idleness, `c.latency.samples` times: p50 and p99, µs. */
+async function idleLatency(roundTrip, c) {
+  const samples = []
+  for (let i = 0; i < c.latency.samples; i++) {
+    await sleep(IDLE_MS)
+    const start = performance.now()
+    await roundTrip(i)
+    samples.push((performance.now() - start) * 1000)
+  }
+  return { p50Us: percentile(samples, 50), p99Us: percentile(samples, 99) }
 }
 
 /** The `p`th percentile of `values` (nearest rank). */
@@ -209,8 +223,108 @@ function oneThread(c) {
   return { tasksPerSec: h.median(rates) }
 }
 
+// --- Floors: bare worker_threads, no pool ----------------------------------------------
+
+/** A bare Worker running `source` (CommonJS, evaluated), started. */
+async function bareWorker(source, options = {}) {
+  const worker = new Worker(source, { eval: true, ...options })
+  await once(worker, 'online')
+  return worker
+}
+
+/** The reply to `send()`: the worker's next message. */
+function reply(worker, send) {
+  const message = once(worker, 'message').then(([value]) => value)
+  send()
+  return message
+}
+
+/** A loop of the CPU-bound task per message, one message back when it is done. */
+const SPINNER = `const { parentPort, workerData } = require('node:worker_threads')
+const { spin } = require(workerData.tasks)
+parentPort.on('message', (n) => {
+  let x
+  for (let i = 0; i < n; i++) x = spin(workerData.steps)
+  parentPort.postMessage(x)
+})`
+
+/** Replies to each message with its value plus one. */
+const ECHO = `const { parentPort } = require('node:worker_threads')
+parentPort.on('message', (x) => parentPort.postMessage(x + 1))`
+
+/**
+ * Asleep in Atomics.wait until the counter moves, then takes what was posted on its port
+ * (receiveMessageOnPort) and replies by postMessage, as piscina's workers do; a negative
+ * counter ends it.
+ */
+const SLEEPER = `const { parentPort, receiveMessageOnPort, workerData } = require('node:worker_threads')
+const { state, port } = workerData
+for (let seen = 0; seen >= 0; ) {
+  Atomics.wait(state, 0, seen)
+  seen = Atomics.load(state, 0)
+  for (let entry; (entry = receiveMessageOnPort(port)) !== undefined; ) parentPort.postMessage(entry.message + 1)
+}`
+
+const FLOORS = {
+  oneThread,
+  /** THREADS bare Workers, each the CPU-bound task back to back: the ceiling of the CPU-bound workload here. */
+  async bareThreads(c) {
+    const workerData = { tasks: join(FIXTURES, 'workloads.js'), steps: c.spinSteps }
+    const workers = await Promise.all(Array.from({ length: THREADS }, () => bareWorker(SPINNER, { workerData })))
+    const expected = spin(c.spinSteps)
+    const work = (n) =>
+      Promise.all(workers.map((worker) => reply(worker, () => worker.postMessage(n / THREADS)).then((x) => check(x === expected, 'spin'))))
+    const result = await throughput(work, c.cpu)
+    await Promise.all(workers.map((worker) => worker.terminate()))
+    return { tasksPerSec: result.tasksPerSec }
+  },
+  /** One message to an idle bare Worker and back, postMessage both ways. */
+  async barePost(c) {
+    const worker = await bareWorker(ECHO)
+    const roundTrip = (i) => reply(worker, () => worker.postMessage(i)).then((x) => check(x === i + 1, 'echo'))
+    for (let i = 0; i < THREADS * 8; i++) await roundTrip(i)
+    const result = await idleLatency(roundTrip, c)
+    await worker.terminate()
+    return result
+  },
+  /** The same by Atomics.notify to a worker asleep in Atomics.wait, postMessage back. */
+  async bareAtomics(c) {
+    const state = new Int32Array(new SharedArrayBuffer(4))
+    const { port1, port2 } = new MessageChannel()
+    const worker = await bareWorker(SLEEPER, { workerData: { state, port: port2 }, transferList: [port2] })
+    const roundTrip = (i) =>
+      reply(worker, () => {
+        port1.postMessage(i)
+        Atomics.add(state, 0, 1)
+        Atomics.notify(state, 0, 1)
+      }).then((x) => check(x === i + 1, 'echo'))
+    for (let i = 0; i < THREADS * 8; i++) await roundTrip(i)
+    const result = await idleLatency(roundTrip, c)
+    Atomics.store(state, 0, -1)
+    Atomics.notify(state, 0, 1)
+    await once(worker, 'exit')
+    port1.close()
+    return result
+  },
+  /** THREADS idle bare Workers running nothing: the RSS each adds, measured as the pools' is. */
+  async bareWorker() {
+    const collect = h.collector()
+    collect()
+    const baseline = process.memoryUsage.rss()
+    const workers = await Promise.all(Array.from({ length: THREADS }, () => bareWorker('setInterval(() => {}, 1 << 30)')))
+    await sleep(200)
+    collect()
+    const idle = process.memoryUsage.rss()
+    await Promise.all(workers.map((worker) => worker.terminate()))
+    return { rssPerWorkerMiB: (idle - baseline) / THREADS / 2 ** 20 }
+  },
+}
+
+/** Each workload's floors (and the one-thread rate of the CPU-bound task), run beside its pools in every round. */
+const FLOORS_OF = { cpu: ['oneThread', 'bareThreads'], latency: ['barePost', 'bareAtomics'], memory: ['bareWorker'] }
+
 async function child(poolName, workload, config) {
-  if (poolName === 'oneThread') return oneThread(config)
+  if (Object.hasOwn(FLOORS, poolName)) return FLOORS[poolName](config)
   const lib = await LOAD[poolName]()
   h.collector()()
   const baseline = process.memoryUsage.rss()
@@ -236,10 +350,18 @@ if (process.argv[2] === '--child') {
 
 // --- In the parent: rounds, ratios, goals -----------------------------------------------
 
-const USAGE = `usage: node bench/pool-workloads.js [--quick] [--json]
-  --quick  small counts and one round (CI: checks that the benchmark works)
-  --json   the figures as JSON instead of Markdown tables`
-const { quick: QUICK, json: JSON_OUT } = h.benchOptions(USAGE)
+const USAGE = `usage: node bench/pool-workloads.js [--quick] [--json] [--workloads <list>]
+  --quick             small counts and one round (CI: checks that the benchmark works)
+  --json              the figures as JSON instead of Markdown tables
+  --workloads <list>  only these, comma-separated: ${Object.keys(WORKLOADS).join(', ')}`
+const { quick: QUICK, json: JSON_OUT, workloads: ONLY } = h.benchOptions(USAGE, { workloads: { type: 'string' } })
+const SELECTED = ONLY === undefined ? Object.keys(WORKLOADS) : ONLY.split(',')
+for (const workload of SELECTED) {
+  if (!Object.hasOwn(WORKLOADS, workload)) {
+    console.error(`${USAGE}\n\n--workloads: no workload ${JSON.stringify(workload)}`)
+    process.exit(2)
+  }
+}
 
 /** Tasks per timed run of each throughput workload in a full run; a quick run does a twentieth. */
 const TASKS = { add: 20_000, object: 5_000, buffer: 1_000, cpu: 1_000 }
@@ -292,6 +414,21 @@ const ROWS = [
   ['inFlight', 'cpuUsPerTask', `main-thread CPU per task, \`a + b\`, ${IN_FLIGHT} in flight: µs`, 'main-thread CPU per task', 'lower', [{ against: 'piscina', ratio: 0.3 }]],
 ]
 
+/**
+ * The floors reported, for information: [workload, floor, figure, label, chart label,
+ * better]. Each pool's figure is reported over the floor's of the same round: for the
+ * CPU-bound task the fraction of the bare threads' throughput it reaches, otherwise how
+ * many times the floor it takes.
+ */
+const FLOOR_ROWS = [
+  ['cpu', 'bareThreads', 'tasksPerSec', `CPU-bound tasks of about 1 ms, ${THREADS} bare Workers back to back: tasks/s`, 'CPU-bound', 'higher'],
+  ['latency', 'barePost', 'p50Us', `one message to a bare Worker idle ${IDLE_MS} ms and back, postMessage both ways: p50 µs`, 'idle p50, postMessage', 'lower'],
+  ['latency', 'barePost', 'p99Us', 'the same: p99 µs', 'idle p99, postMessage', 'lower'],
+  ['latency', 'bareAtomics', 'p50Us', 'the same by Atomics.notify to a worker in Atomics.wait, postMessage back: p50 µs', 'idle p50, Atomics', 'lower'],
+  ['latency', 'bareAtomics', 'p99Us', 'the same: p99 µs', 'idle p99, Atomics', 'lower'],
+  ['memory', 'bareWorker', 'rssPerWorkerMiB', 'RSS per idle bare Worker (running nothing): MiB', 'RSS per idle worker', 'lower'],
+]
+
 function measure(poolName, workload, config) {
   return h.runChild(__filename, ['--child', poolName, workload, JSON.stringify(config)], { timeout: 600_000 })
 }
@@ -299,13 +436,13 @@ function measure(poolName, workload, config) {
 function main() {
   const started = performance.now()
   const config = { ...CONFIG, spinSteps: spinStepsForOneMs() }
-  const workloads = Object.keys(WORKLOADS)
+  const workloads = SELECTED
   /** perRound[workload][pool][round]: what the child reported. */
   const perRound = Object.fromEntries(workloads.map((w) => [w, Object.fromEntries(POOLS.map((p) => [p, []]))]))
-  perRound.cpu.oneThread = []
+  for (const workload of workloads) for (const floor of FLOORS_OF[workload] ?? []) perRound[workload][floor] = []
   for (let round = 0; round < config.rounds; round++) {
     for (const workload of workloads) {
-      const contestants = workload === 'cpu' ? [...POOLS, 'oneThread'] : POOLS
+      const contestants = [...POOLS, ...(FLOORS_OF[workload] ?? [])]
       for (const pool of h.roundOrder(round, contestants)) {
         h.progress(`pool workloads: round ${round + 1}/${config.rounds}, ${workload}, ${pool}`)
         perRound[workload][pool].push(measure(pool, workload, config))
@@ -314,7 +451,7 @@ function main() {
   }
   h.progress('')
 
-  const rows = ROWS.map(([workload, figure, label, short, better, goals]) => {
+  const rows = ROWS.filter(([workload]) => workloads.includes(workload)).map(([workload, figure, label, short, better, goals]) => {
     const of = (pool) => perRound[workload][pool].map((r) => r[figure])
     const values = Object.fromEntries(POOLS.map((p) => [p, h.median(of(p))]))
     const pick = better === 'higher' ? Math.max : Math.min
@@ -336,6 +473,13 @@ function main() {
     for (const goal of row.goals) goal.met = better === 'higher' || goal.against === 'ideal' ? goal.value >= goal.ratio : goal.value <= goal.ratio
     return row
   })
+  const floors = FLOOR_ROWS.filter(([workload]) => workloads.includes(workload)).map(([workload, floor, figure, label, short, better]) => {
+    const of = (name) => perRound[workload][name].map((r) => r[figure])
+    const vs = Object.fromEntries(POOLS.map((p) => [p, h.compare(of(p), of(floor))]))
+    const row = { workload, floor, figure, label, short, better, value: h.median(of(floor)), vs }
+    if (floor === 'bareThreads') row.efficiency = h.compare(of(floor), perRound.cpu.oneThread.map((r) => THREADS * r.tasksPerSec)).paired
+    return row
+  })
   const result = {
     benchmark: 'pool-workloads',
     title: 'Worker pools, every workload: baton against piscina, tinypool and workerpool',
@@ -345,6 +489,7 @@ function main() {
     cpuMeasure: h.CPU_MEASURE,
     versions: Object.fromEntries(PEERS.map((p) => [p, h.packageVersion(p)])),
     rows,
+    floors,
     perRound,
   }
   result.tables = tables(result)
@@ -367,7 +512,7 @@ function goalText(row, goal) {
 }
 
 function tables(result) {
-  const { config, rows, versions } = result
+  const { config, rows, floors, versions } = result
   const label = (row) => row.label.replace('N tasks', `${config.queued.toLocaleString('en-US')} tasks`)
   const cpuName =
     result.cpuMeasure === 'threadCpuUsage'
@@ -383,14 +528,46 @@ function tables(result) {
       `${config.latency.samples} idle-pool samples).`,
     'Ratios are baton over the peer, the median of the ratios taken within each round (their range under "single rounds"); ' +
       '"best peer" is the best of the three in each round. The 1 MB buffer moves by each pool\'s own transfer API, both ways. ' +
-      `The CPU-bound task is ${config.spinSteps.toLocaleString('en-US')} steps of a loop (about 1 ms here); ` +
-      `one thread runs it at ${h.thousands(cpuRow.oneThreadTasksPerSec)} tasks/s, and each pool's throughput over ${THREADS} times that is ` +
-      POOLS.map((p) => `${p} ${h.fixed(cpuRow.efficiency[p])}`).join(', ') +
-      `. Memory: RSS over the same process before the pool opened (its module loaded), per worker, idle after a warm-up; ` +
+      (cpuRow === undefined
+        ? ''
+        : `The CPU-bound task is ${config.spinSteps.toLocaleString('en-US')} steps of a loop (about 1 ms here); ` +
+          `one thread runs it at ${h.thousands(cpuRow.oneThreadTasksPerSec)} tasks/s, and each pool's throughput over ${THREADS} times that is ` +
+          `${POOLS.map((p) => `${p} ${h.fixed(cpuRow.efficiency[p])}`).join(', ')}. `) +
+      `Memory: RSS over the same process before the pool opened (its module loaded), per worker, idle after a warm-up; ` +
       `then what ${config.queued.toLocaleString('en-US')} tasks submitted in one loop add while they wait behind workers held busy. Main-thread CPU: ${cpuName}.`,
   ]
   const goalRows = rows.flatMap((row) => row.goals.map((goal) => ({ row, goal })))
-  return [
+  const cpuFloor = floors.find((row) => row.efficiency !== undefined)
+  const floorsTable = {
+    id: 'pool-workloads-floors',
+    title: 'Worker pools: the floors of this machine, bare worker_threads and no pool (for information)',
+    notes: [
+      'What no pool can beat here, measured in the same rounds as the pools above, a fresh process each: ' +
+        `${THREADS} bare Workers each running the CPU-bound task back to back (a message per run of ${config.cpu.tasks.toLocaleString('en-US')} tasks, none per task); ` +
+        `one message to a bare Worker idle for ${IDLE_MS} ms and back, by postMessage both ways, and by Atomics.notify to a worker asleep in Atomics.wait ` +
+        "that takes the message from its port and answers by postMessage (piscina's wake-up); the RSS of idle bare Workers that run nothing, measured as the pools' is.",
+      "Each pool over the floor, the median of the ratios taken within each round: for the CPU-bound task the fraction of the bare threads' throughput it reaches " +
+        '(1.00x is the ceiling), for latency and memory how many times the floor it takes.' +
+        (cpuFloor === undefined
+          ? ''
+          : ` The bare threads reach ${h.fixed(cpuFloor.efficiency)} of ${THREADS} × one thread's rate: the most any pool can reach here towards the CPU-bound goal.`),
+    ],
+    columns: ['floor', 'figure', ...POOLS.map((p) => `${p} / floor`)],
+    align: ['left', 'right', ...POOLS.map(() => 'right')],
+    rows: floors.map((row) => [
+      row.label,
+      `**${figure(row, row.value)}**${row.efficiency === undefined ? '' : ` (${h.fixed(row.efficiency)} of ${THREADS} × one thread)`}`,
+      ...POOLS.map((p) => h.times(row.vs[p].paired)),
+    ]),
+    chart: {
+      kind: 'ratio',
+      caption: 'baton and piscina over each floor: CPU-bound higher is better (1.0x is the ceiling); latency and memory lower is better',
+      bars: floors.flatMap((row) =>
+        ['baton', 'piscina'].map((p) => ({ label: `${p}, ${row.short}`, value: row.vs[p].paired, spread: row.vs[p].spread, target: null, better: row.better })),
+      ),
+    },
+  }
+  const workloadTable = [
     {
       id: 'pool-workloads',
       title: 'Worker pools, every workload: baton against piscina, tinypool and workerpool',
@@ -419,6 +596,7 @@ function tables(result) {
       },
     },
   ]
+  return floors.length === 0 ? workloadTable : [...workloadTable, floorsTable]
 }
 
 main()
