@@ -226,7 +226,7 @@ function oneThread(c) {
 // --- Floors: bare worker_threads, no pool ----------------------------------------------
 
 /** A bare Worker running `source` (CommonJS, evaluated), started. */
-async function bareWorker(source, options = {}) {
+async function startBare(source, options = {}) {
   const worker = new Worker(source, { eval: true, ...options })
   await once(worker, 'online')
   return worker
@@ -270,7 +270,7 @@ const FLOORS = {
   /** THREADS bare Workers, each the CPU-bound task back to back: the ceiling of the CPU-bound workload here. */
   async bareThreads(c) {
     const workerData = { tasks: join(FIXTURES, 'workloads.js'), steps: c.spinSteps }
-    const workers = await Promise.all(Array.from({ length: THREADS }, () => bareWorker(SPINNER, { workerData })))
+    const workers = await Promise.all(Array.from({ length: THREADS }, () => startBare(SPINNER, { workerData })))
     const expected = spin(c.spinSteps)
     const work = (n) =>
       Promise.all(workers.map((worker) => reply(worker, () => worker.postMessage(n / THREADS)).then((x) => check(x === expected, 'spin'))))
@@ -280,7 +280,7 @@ const FLOORS = {
   },
   /** One message to an idle bare Worker and back, postMessage both ways. */
   async barePost(c) {
-    const worker = await bareWorker(ECHO)
+    const worker = await startBare(ECHO)
     const roundTrip = (i) => reply(worker, () => worker.postMessage(i)).then((x) => check(x === i + 1, 'echo'))
     for (let i = 0; i < THREADS * 8; i++) await roundTrip(i)
     const result = await idleLatency(roundTrip, c)
@@ -291,7 +291,7 @@ const FLOORS = {
   async bareAtomics(c) {
     const state = new Int32Array(new SharedArrayBuffer(4))
     const { port1, port2 } = new MessageChannel()
-    const worker = await bareWorker(SLEEPER, { workerData: { state, port: port2 }, transferList: [port2] })
+    const worker = await startBare(SLEEPER, { workerData: { state, port: port2 }, transferList: [port2] })
     const roundTrip = (i) =>
       reply(worker, () => {
         port1.postMessage(i)
@@ -311,7 +311,7 @@ const FLOORS = {
     const collect = h.collector()
     collect()
     const baseline = process.memoryUsage.rss()
-    const workers = await Promise.all(Array.from({ length: THREADS }, () => bareWorker('setInterval(() => {}, 1 << 30)')))
+    const workers = await Promise.all(Array.from({ length: THREADS }, () => startBare('setInterval(() => {}, 1 << 30)')))
     await sleep(200)
     collect()
     const idle = process.memoryUsage.rss()

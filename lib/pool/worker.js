@@ -209,6 +209,7 @@ async function load(url) {
   return module
 }
 
+/** Any other module by import(): ESM, TypeScript, whatever a loader in execArgv loads. */
 async function imported(url) {
   try {
     return await import(url)
