@@ -530,8 +530,9 @@ mod tests {
     let second = d.submit(payload(2)).unwrap();
     assert_eq!(d.take_wakes(), vec![Wake::Parked(w)]);
     // Announced once; the worker is awake from then on, and takes it.
-    d.complete(w, second);
     assert!(d.take_wakes().is_empty());
+    assert_eq!(run_ids(&d.take(w)), vec![second]);
+    d.complete(w, second);
     let third = d.submit(payload(3)).unwrap();
     assert_eq!(d.take_wakes(), vec![Wake::Loop(w)]);
     assert_eq!(run_ids(&d.take(w)), vec![third]);
