@@ -210,11 +210,11 @@ test('atomics sync: a timer left by a finished task waits for the next task', as
   const p = pool(t, { minThreads: 1, maxThreads: 1, atomics: 'sync' })
   const fired = []
   p.on('message', (message) => fired.push(message))
-  // The worker parks within a turn of its loop after the task; the timer's delay leaves
-  // room for a loaded machine to be slow at that, and five times it for the timer to
-  // have fired, had the loop run.
-  const thread = await p.run(100, { name: 'timerLater' })
-  await sleep(500)
+  // The worker parks within a turn of its loop after the task; the timer's half second
+  // leaves room for a loaded machine (the tests run at once) to be slow at that, and the
+  // wait three times it for the timer to have fired, had the loop run.
+  const thread = await p.run(500, { name: 'timerLater' })
+  await sleep(1500)
   t.deepEqual(fired, [])
   await p.run({ a: 1, b: 1 }, { name: 'add' })
   const [message] = await once(p, 'message')
