@@ -198,7 +198,8 @@ let parkScheduled = false
  * not stalled by the park, only work that comes later (a timer) is, until the next task.
  */
 function schedulePark() {
-  if (wakeCell === undefined || parkScheduled) return
+  // A task in flight, or a completion held back, ends in onMessages: that schedules it then.
+  if (wakeCell === undefined || parkScheduled || controllers.size > 0 || held > 0) return
   parkScheduled = true
   setImmediate(park)
 }
@@ -213,7 +214,6 @@ function schedulePark() {
  */
 function park() {
   parkScheduled = false
-  // Their completion ends in onMessages, which parks then.
   if (controllers.size > 0 || held > 0) return
   if (printing()) return void printed().then(schedulePark)
   const seen = Atomics.load(wakeCell, 0)
