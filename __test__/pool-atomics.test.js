@@ -222,15 +222,18 @@ for (const atomics of PATHS) {
 }
 
 // The trade-off piscina documents for its 'sync' mode: a parked worker's loop does not
-// run, so a timer a finished task left fires only once the next task wakes the worker.
-test('atomics sync: a timer left by a finished task waits for the next task', async (t) => {
+// run. baton's parks only when nothing keeps its loop alive, so what stalls is what keeps
+// nothing alive: an unref'd timer a finished task left fires once the next task wakes
+// the worker.
+test("atomics sync: an unref'd timer left by a finished task waits for the next task", async (t) => {
+  t.timeout(20_000)
   const p = pool(t, { minThreads: 1, maxThreads: 1, atomics: 'sync' })
   const fired = []
   p.on('message', (message) => fired.push(message))
   // The worker parks within a turn of its loop after the task; the timer's half second
   // leaves room for a loaded machine (the tests run at once) to be slow at that, and the
   // wait three times it for the timer to have fired, had the loop run.
-  const thread = await p.run(500, { name: 'timerLater' })
+  const thread = await p.run(500, { name: 'unrefTimerLater' })
   await sleep(1500)
   t.deepEqual(fired, [])
   await p.run({ a: 1, b: 1 }, { name: 'add' })
@@ -239,13 +242,21 @@ test('atomics sync: a timer left by a finished task waits for the next task', as
   t.deepEqual(fired, [{ fired: thread }])
 })
 
-for (const atomics of ['async', 'disabled']) {
-  test(`atomics ${atomics}: a timer left by a finished task fires while the worker is idle`, async (t) => {
-    const p = pool(t, { minThreads: 1, maxThreads: 1, atomics })
-    const fired = []
-    p.on('message', (message) => fired.push(message))
-    const thread = await p.run(20, { name: 'timerLater' })
-    while (fired.length === 0) await once(p, 'message')
-    t.deepEqual(fired, [{ fired: thread }])
-  })
+for (const atomics of MODES) {
+  // A worker with a ref'd timer pending stays in its loop, 'sync' too: it fires on time.
+  for (const name of atomics === 'sync' ? ['timerLater'] : ['timerLater', 'unrefTimerLater']) {
+    test(`atomics ${atomics}: a timer left by a finished task (${name}) fires while the worker is idle`, async (t) => {
+      // A stalled timer would wait for good: 20 s is far beyond its 20 ms.
+      t.timeout(20_000)
+      const p = pool(t, { minThreads: 1, maxThreads: 1, atomics })
+      const fired = []
+      p.on('message', (message) => fired.push(message))
+      const thread = await p.run(20, { name })
+      while (fired.length === 0) await once(p, 'message')
+      t.deepEqual(fired, [{ fired: thread }])
+      // And the worker, idle with nothing left in its loop, still wakes for the next task.
+      await sleep(20)
+      t.is(await p.run({ a: 1, b: 2 }, { name: 'add' }), 3)
+    })
+  }
 }

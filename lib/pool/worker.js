@@ -208,14 +208,18 @@ function schedulePark() {
  * Waits in Atomics.wait for the main thread's notification, when nothing is in flight:
  * a running task, a completion held back for console output, or output still on its way
  * (the main thread takes it through this loop) keep the loop running, and park again
- * when they are done. The count is read before the core marks the worker parked: a
- * message that comes after the mark bumps it before the notification, so the wait
- * returns at once if it comes before the wait.
+ * when they are done. So does anything else that keeps the loop alive (a timer a task
+ * left, a socket, a file read): the worker stays in its loop, woken through it, and parks
+ * after a later batch if the loop has nothing left then. The count is read before the
+ * core marks the worker parked: a message that comes after the mark bumps it before the
+ * notification, so the wait returns at once if it comes before the wait.
  */
 function park() {
   parkScheduled = false
   if (controllers.size > 0 || held > 0) return
   if (printing()) return void printed().then(schedulePark)
+  // Empty in an idle worker on every line: the pool's own ports and wake-up are not listed.
+  if (process.getActiveResourcesInfo().length > 0) return
   const seen = Atomics.load(wakeCell, 0)
   let batch = core.park()
   if (batch === undefined) {
