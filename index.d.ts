@@ -181,9 +181,10 @@ export interface WorkerPoolOptions {
   closeTimeout?: number
   /**
    * How an idle worker waits for its next task. `'sync'` (default, piscina's): blocked in
-   * `Atomics.wait`, woken by `Atomics.notify`, the fastest wake-up, but its event loop does
-   * not run while it waits (a timer a finished task left fires with the next task).
-   * `'async'`, `'disabled'`: asleep in its event loop, woken through it; the loop keeps running.
+   * `Atomics.wait`, woken by `Atomics.notify`, the fastest wake-up, once nothing keeps its
+   * event loop alive; the loop does not run while it waits (an unref'd timer a finished
+   * task left fires with the next task). `'async'`, `'disabled'`: asleep in its event loop,
+   * woken through it.
    */
   atomics?: 'sync' | 'async' | 'disabled'
   resourceLimits?: import('node:worker_threads').ResourceLimits
