@@ -180,11 +180,10 @@ export interface WorkerPoolOptions {
   /** ms close() waits for the tasks before it ends as destroy() does (an 'error' event, or its rejection). Default 30000. */
   closeTimeout?: number
   /**
-   * How an idle worker waits for its next task. `'sync'` (default, piscina's): blocked in
-   * `Atomics.wait`, woken by `Atomics.notify`, the fastest wake-up, once nothing keeps its
-   * event loop alive; the loop does not run while it waits (an unref'd timer a finished
-   * task left fires with the next task). `'async'`, `'disabled'`: asleep in its event loop,
-   * woken through it.
+   * How an idle worker waits for its next task. `'sync'` (piscina's default): blocked in
+   * `Atomics.wait`, woken by `Atomics.notify`, once nothing keeps its event loop alive; the
+   * loop does not run while it waits (an unref'd timer a finished task left fires with the
+   * next task). `'async'`, `'disabled'` (default): asleep in its event loop, woken through it.
    */
   atomics?: 'sync' | 'async' | 'disabled'
   resourceLimits?: import('node:worker_threads').ResourceLimits

@@ -102,7 +102,10 @@ function normalize(options) {
   validateDelay(closeTimeout, 'options.closeTimeout')
   const name = option('name')
   if (name !== undefined) validateString(name, 'options.name')
-  const atomics = option('atomics', 'sync')
+  // Not piscina's 'sync': on a shared two-core machine its wake-up measured no faster for
+  // a task to an idle pool, where the kernel's scheduling of the sleeping threads is the
+  // cost, and the trade-off (a parked worker's loop stalls) is not worth it unmeasured.
+  const atomics = option('atomics', 'disabled')
   if (!ATOMICS.includes(atomics)) {
     throw invalidArgValue(`The property 'options.atomics' must be one of: ${ATOMICS.map((v) => `'${v}'`).join(', ')}. Received ${inspect(atomics, { depth: -1 })}`)
   }
