@@ -179,6 +179,13 @@ export interface WorkerPoolOptions {
   abortGracePeriod?: number
   /** ms close() waits for the tasks before it ends as destroy() does (an 'error' event, or its rejection). Default 30000. */
   closeTimeout?: number
+  /**
+   * How an idle worker waits for its next task. `'sync'` (piscina's default): blocked in
+   * `Atomics.wait`, woken by `Atomics.notify`, once nothing keeps its event loop alive; the
+   * loop does not run while it waits (an unref'd timer a finished task left fires with the
+   * next task). `'async'`, `'disabled'` (default): asleep in its event loop, woken through it.
+   */
+  atomics?: 'sync' | 'async' | 'disabled'
   resourceLimits?: import('node:worker_threads').ResourceLimits
   /** e.g. `['--import', 'tsx']` for TypeScript workers. */
   execArgv?: string[]
@@ -252,6 +259,7 @@ export class WorkerPool extends EventEmitterAsyncResource implements AsyncDispos
     concurrentTasksPerWorker: number
     abortGracePeriod: number
     closeTimeout: number
+    atomics: 'sync' | 'async' | 'disabled'
     resourceLimits: Readonly<import('node:worker_threads').ResourceLimits> | undefined
     env: Readonly<NodeJS.Dict<string>> | typeof import('node:worker_threads').SHARE_ENV | undefined
     execArgv: readonly string[] | undefined

@@ -85,7 +85,10 @@ async function poolForms(): Promise<void> {
   pool.on('message', (message: unknown) => void message)
   pool.on('close', () => {})
   await pool.run(1, { signal: new (await import('node:events')).EventEmitter(), name: null })
-  new WorkerPool({ filename: null, closeTimeout: 1000 })
+  new WorkerPool({ filename: null, closeTimeout: 1000, atomics: 'disabled' })
+  const waits: 'sync' | 'async' | 'disabled' = options.atomics
+  // @ts-expect-error atomics is one of piscina's three values
+  new WorkerPool({ atomics: 'never' })
   // @ts-expect-error the options in use are read-only
   options.maxThreads = 1
   // @ts-expect-error a run's filename is a path or a URL

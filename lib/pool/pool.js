@@ -23,7 +23,7 @@ const {
 const { EventEmitterAsyncResource } = require('../context/resource')
 const carried = require('../context/carried')
 const { normalize, runModuleUrl } = require('./options')
-const { CONFIG, SETTLED_STRIDE } = require('./protocol')
+const { CONFIG, SETTLED_STRIDE, wake, wakeCell } = require('./protocol')
 const { takeMoved } = require('./move')
 const { SideChannels } = require('./side-channel')
 const { PoolStats } = require('./stats')
@@ -58,13 +58,15 @@ class WorkerPool extends EventEmitterAsyncResource {
   #constructed = false
   /** Each worker's MessageChannel, for what only postMessage can carry. */
   #channels = new SideChannels()
+  /** Each worker's wake cell, by id, with `atomics: 'sync'` (protocol.js). */
+  #wakeCells = new Map()
 
   constructor(options) {
     const normalized = normalize(options)
     super({ name: 'baton.WorkerPool', requireManualDestroy: true })
     this.#options = normalized
     this.#capacity = normalized.maxThreads * normalized.concurrentTasksPerWorker
-    this.#core = new binding.PoolCore((batch) => this.#onSettled(batch), normalized.maxQueue)
+    this.#core = new binding.PoolCore((batch) => this.#onSettled(batch), normalized.maxQueue, (worker) => wake(this.#wakeCells.get(worker)))
     for (let i = 0; i < normalized.minThreads; i++) {
       // Options that Worker itself refuses (an unknown execArgv flag, say) fail here.
       if (!this.#startWorker()) {
@@ -224,7 +226,8 @@ class WorkerPool extends EventEmitterAsyncResource {
   #startWorker() {
     const { filename, name, concurrentTasksPerWorker, workerOptions } = this.#options
     const id = this.#core.addWorker(concurrentTasksPerWorker)
-    setEnvironmentData(CONFIG, { pool: this.#core.id, worker: id, filename, name })
+    const cell = this.#options.atomics === 'sync' ? wakeCell() : undefined
+    setEnvironmentData(CONFIG, { pool: this.#core.id, worker: id, filename, name, wakeCell: cell })
     let worker
     try {
       worker = new Worker(WORKER_MAIN, workerOptions)
@@ -236,6 +239,7 @@ class WorkerPool extends EventEmitterAsyncResource {
       setEnvironmentData(CONFIG, undefined)
     }
     this.#channels.open(id, worker)
+    if (cell !== undefined) this.#wakeCells.set(id, cell)
     const info = new WorkerInfo(id, worker, (message) => this.#notify('message', message))
     this.#workerInfos.set(id, info)
     worker.on('exit', (code) => this.#onExit(info, code))
@@ -265,6 +269,7 @@ class WorkerPool extends EventEmitterAsyncResource {
     this.#core.flush()
     const ended = this.#core.workerExited(info.id, info.forAbort)
     this.#channels.close(info.id)
+    this.#wakeCells.delete(info.id)
     for (const id of ended) {
       const entry = this.#tasks.get(id)
       if (entry === undefined) continue

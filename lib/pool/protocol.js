@@ -12,7 +12,20 @@ const EXITED_LOADING = 'baton.exited-loading'
 const UNSETTLED_LOADING = 'baton.unsettled-loading'
 /** Tags the first message the pool posts to a worker: the worker's end of its MessageChannel (side-channel.js). */
 const CHANNEL = 'baton.channel'
+/**
+ * A worker's wake cell (`atomics: 'sync'`), shared by the two sides: a count the main
+ * thread bumps before it notifies a parked worker, so that a worker that read the count
+ * before it parked and waits on that value cannot miss the notification.
+ */
+const wakeCell = () => new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT))
+
+/** Wakes the worker parked on `cell`. */
+function wake(cell) {
+  Atomics.add(cell, 0, 1)
+  Atomics.notify(cell, 0)
+}
+
 /** The layout of the batches the native core hands over (src/pool/mod.rs). */
 const { MESSAGE_STRIDE, MessageKind, SETTLED_STRIDE } = require('../shared/binding')
 
-module.exports = { CHANNEL, CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, SETTLED_STRIDE, UNSETTLED_LOADING }
+module.exports = { CHANNEL, CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, SETTLED_STRIDE, UNSETTLED_LOADING, wake, wakeCell }

@@ -16,7 +16,7 @@ const { CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, UNSETTLED_LO
 const { connect } = require('./side-channel')
 const transport = require('./transport')
 
-const { pool, worker, filename, name: defaultName } = getEnvironmentData(CONFIG)
+const { pool, worker, filename, name: defaultName, wakeCell } = getEnvironmentData(CONFIG)
 /** Running tasks' AbortControllers, by task id. */
 const controllers = new Map()
 /**
@@ -179,6 +179,7 @@ function printed() {
  * Runs what the core hands over (`kind, taskId, payload` triples). Completing a task
  * returns the next ones, so a busy worker runs without wake-ups; a loop, not
  * recursion, so that a long queue of synchronous tasks cannot overflow the stack.
+ * Then, with nothing left to do, the worker parks (with `atomics: 'sync'`).
  */
 function onMessages(batch) {
   while (batch !== undefined) {
@@ -197,6 +198,46 @@ function onMessages(batch) {
     }
     batch = next
   }
+  schedulePark()
+}
+
+let parkScheduled = false
+
+/**
+ * With `atomics: 'sync'`, parks the worker once the current callback, its microtasks
+ * and whatever else its loop has ready have run: work a finished task left queued is
+ * not stalled by the park, only work that comes later (a timer) is, until the next task.
+ */
+function schedulePark() {
+  // A task in flight, or a completion held back, ends in onMessages: that schedules it then.
+  if (wakeCell === undefined || parkScheduled || controllers.size > 0 || held > 0) return
+  parkScheduled = true
+  setImmediate(park)
+}
+
+/**
+ * Waits in Atomics.wait for the main thread's notification, when nothing is in flight:
+ * a running task, a completion held back for console output, or output still on its way
+ * (the main thread takes it through this loop) keep the loop running, and park again
+ * when they are done. So does anything else that keeps the loop alive (a timer a task
+ * left, a socket, a file read): the worker stays in its loop, woken through it, and parks
+ * after a later batch if the loop has nothing left then. The count is read before the
+ * core marks the worker parked: a message that comes after the mark bumps it before the
+ * notification, so the wait returns at once if it comes before the wait.
+ */
+function park() {
+  parkScheduled = false
+  if (controllers.size > 0 || held > 0) return
+  if (printing()) return void printed().then(schedulePark)
+  // Empty in an idle worker on every line: the pool's own ports and wake-up are not listed.
+  if (process.getActiveResourcesInfo().length > 0) return
+  const seen = Atomics.load(wakeCell, 0)
+  let batch = core.park()
+  if (batch === undefined) {
+    Atomics.wait(wakeCell, 0, seen)
+    batch = core.take()
+  }
+  onMessages(batch)
 }
 
 /** Loads the module at `url` once, and awaits its default export: a promise there is the module's initialisation. */
@@ -319,6 +360,7 @@ init().then(
     if (drained) process.exitCode = undefined
     core = new binding.PoolWorker(pool, worker, onMessages)
     parentPort.postMessage(READY)
+    schedulePark()
   },
   // Uncaught, it reaches the pool as the worker's 'error' before it attached: an init error.
   (error) => process.nextTick(() => {

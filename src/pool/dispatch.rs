@@ -46,6 +46,9 @@ struct Worker {
   assigned: HashMap<TaskId, Assigned>,
   /// Tasks pinned to this worker that wait for room on it, oldest first.
   pinned: VecDeque<Job>,
+  /// Waiting on its wake cell (`atomics: 'sync'`) with nothing in flight and an empty
+  /// inbox: its next message must be announced by `Wake::Parked`, not through its loop.
+  parked: bool,
 }
 
 impl Worker {
@@ -64,6 +67,16 @@ pub enum Abort {
   Dequeued,
   /// `worker` has started it; an `Abort` message is in that worker's inbox.
   Started { worker: WorkerId },
+}
+
+/// How to wake a worker whose inbox went from empty to not empty.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Wake {
+  /// Through its event loop (its channel): it runs JavaScript, or sleeps in its loop.
+  Loop(WorkerId),
+  /// It is parked in `Atomics.wait` on its wake cell, where no loop wake-up reaches it:
+  /// the main thread's JavaScript must bump the cell and `Atomics.notify` it.
+  Parked(WorkerId),
 }
 
 /// How long a finished task waited for a worker and ran on it.
@@ -121,6 +134,7 @@ impl Dispatch {
       inbox: Vec::new(),
       assigned: HashMap::new(),
       pinned: VecDeque::new(),
+      parked: false,
     };
     self.workers.insert(id, worker);
     self.fill(id);
@@ -237,9 +251,35 @@ impl Dispatch {
     }
   }
 
-  /// The workers to wake: their inbox has messages they have not been told about.
-  pub fn take_wakes(&mut self) -> Vec<WorkerId> {
-    std::mem::take(&mut self.wakes)
+  /// The workers to wake, and how: their inbox has messages they have not been told
+  /// about. A parked worker counts as awake from here on (the caller notifies it).
+  pub fn take_wakes(&mut self) -> Vec<Wake> {
+    let workers = &mut self.workers;
+    self
+      .wakes
+      .drain(..)
+      .map(|id| match workers.get_mut(&id) {
+        Some(w) if w.parked => {
+          w.parked = false;
+          Wake::Parked(id)
+        }
+        _ => Wake::Loop(id),
+      })
+      .collect()
+  }
+
+  /// `worker`, with nothing in flight, is about to wait on its wake cell: its inbox if
+  /// that has messages (then it does not wait); else it is parked until the next one.
+  /// Under the same lock as every `post`, so no message can slip in between the check
+  /// and the mark: it either is returned here or wakes the worker by `Wake::Parked`.
+  pub fn park(&mut self, worker: WorkerId) -> Vec<Message> {
+    let messages = self.take(worker);
+    if messages.is_empty() {
+      if let Some(w) = self.workers.get_mut(&worker) {
+        w.parked = true;
+      }
+    }
+    messages
   }
 
   /// Empties `worker`'s inbox; the tasks in it count as started from now.
@@ -247,6 +287,8 @@ impl Dispatch {
     let Some(w) = self.workers.get_mut(&worker) else {
       return Vec::new();
     };
+    // A worker that takes runs JavaScript: not parked, whatever woke it.
+    w.parked = false;
     let messages = std::mem::take(&mut w.inbox);
     set_started(w, &messages, Some(Instant::now()));
     // Inbox empty again: the next message wakes the worker, unless it is taken first.
@@ -426,7 +468,7 @@ mod tests {
     assert_eq!(d.queue_size(), 1);
     d.take_wakes();
     assert!(d.attach(w));
-    assert_eq!(d.take_wakes(), vec![w]);
+    assert_eq!(d.take_wakes(), vec![Wake::Loop(w)]);
     assert_eq!(run_ids(&d.take(w)), ids[..2].to_vec());
     assert_eq!(d.queue_size(), 1);
     assert!(d.complete(w, ids[0]).is_some());
@@ -468,10 +510,44 @@ mod tests {
     d.attach(w);
     d.submit(payload(1));
     d.submit(payload(2));
-    assert_eq!(d.take_wakes(), vec![w]);
+    assert_eq!(d.take_wakes(), vec![Wake::Loop(w)]);
     assert_eq!(d.take(w).len(), 2);
     d.submit(payload(3));
-    assert_eq!(d.take_wakes(), vec![w]);
+    assert_eq!(d.take_wakes(), vec![Wake::Loop(w)]);
+  }
+
+  #[test]
+  fn a_parked_worker_is_woken_as_parked_once_and_takes_what_came_first() {
+    let mut d = Dispatch::new(100);
+    let w = d.add_worker(1);
+    d.attach(w);
+    let first = d.submit(payload(1)).unwrap();
+    // A message that came before the park is handed over instead: no wait, no wake-up.
+    assert_eq!(run_ids(&d.park(w)), vec![first]);
+    d.take_wakes();
+    d.complete(w, first);
+    assert!(d.park(w).is_empty());
+    let second = d.submit(payload(2)).unwrap();
+    assert_eq!(d.take_wakes(), vec![Wake::Parked(w)]);
+    // Announced once; the worker is awake from then on, and takes it.
+    assert!(d.take_wakes().is_empty());
+    assert_eq!(run_ids(&d.take(w)), vec![second]);
+    d.complete(w, second);
+    let third = d.submit(payload(3)).unwrap();
+    assert_eq!(d.take_wakes(), vec![Wake::Loop(w)]);
+    assert_eq!(run_ids(&d.take(w)), vec![third]);
+  }
+
+  #[test]
+  fn a_worker_that_takes_is_no_longer_parked() {
+    let mut d = Dispatch::new(100);
+    let w = d.add_worker(1);
+    d.attach(w);
+    assert!(d.park(w).is_empty());
+    // Woken some other way (a wait that returned early): it takes, and runs JavaScript.
+    assert!(d.take(w).is_empty());
+    d.submit(payload(1));
+    assert_eq!(d.take_wakes(), vec![Wake::Loop(w)]);
   }
 
   #[test]
@@ -693,6 +769,13 @@ mod tests {
       }
     }
     assert_eq!(d.pinned, pinned, "the count of pinned tasks is off");
+    for (id, w) in &d.workers {
+      // No lost wake-up: a parked worker's messages are announced by a pending wake.
+      assert!(
+        !w.parked || w.inbox.is_empty() || d.wakes.contains(id),
+        "parked worker {id} has messages no wake announces"
+      );
+    }
     for id in submitted {
       let ends = ended.get(id).copied().unwrap_or(0);
       assert!(ends <= 1, "task {id} ended {ends} times");
@@ -726,7 +809,7 @@ mod tests {
         let mut workers: Vec<WorkerId> = d.workers.keys().copied().collect();
         workers.sort_unstable();
         let worker = (!workers.is_empty()).then(|| workers[next(workers.len())]);
-        match next(12) {
+        match next(13) {
           0 => {
             d.add_worker(1 + next(3));
           }
@@ -811,8 +894,20 @@ mod tests {
               d.untake(w, messages);
             }
           }
+          11 => {
+            if let Some(w) = worker {
+              d.park(w);
+            }
+          }
           _ => {
-            d.take_wakes();
+            for wake in d.take_wakes() {
+              if let Wake::Parked(w) = wake {
+                assert!(
+                  !d.workers[&w].parked,
+                  "worker {w} still parked after its wake"
+                );
+              }
+            }
           }
         }
         check(&d, &submitted, &ended);

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use baton_napi::channel::{self, Receiver};
-use napi::bindgen_prelude::{BufferSlice, Function};
+use napi::bindgen_prelude::{BufferSlice, Function, FunctionRef};
 use napi::{sys, Env, Result};
 use napi_derive::napi;
 use parking_lot::Mutex;
 
-use super::dispatch::{Abort, Dispatch};
+use super::dispatch::{Abort, Dispatch, WorkerId};
 use super::{hand_over, register, unregister, BatchHandler, Finished, Inner, Pool, SETTLED_STRIDE};
 
 #[napi]
@@ -16,16 +16,24 @@ pub struct PoolCore {
   id: u32,
   pool: Arc<Pool>,
   finished: Receiver<Finished>,
+  on_parked: FunctionRef<WorkerId, ()>,
 }
 
 #[napi]
 impl PoolCore {
   /// `onSettled(batch)` receives finished tasks as a flat array of
   /// `SETTLED_STRIDE` values each (see `Finished`), one call per wake-up.
-  /// `maxQueue`: how many tasks may wait for a worker.
+  /// `maxQueue`: how many tasks may wait for a worker. `onParked(worker)` is called
+  /// when a call hands a message to a worker parked on its wake cell, to notify it.
   #[napi(constructor)]
-  pub fn new(env: Env, on_settled: Function<sys::napi_value, ()>, max_queue: f64) -> Result<Self> {
+  pub fn new(
+    env: Env,
+    on_settled: Function<sys::napi_value, ()>,
+    max_queue: f64,
+    on_parked: Function<WorkerId, ()>,
+  ) -> Result<Self> {
     let on_settled = on_settled.create_ref()?;
+    let on_parked = on_parked.create_ref()?;
     let (sender, finished) = channel::open_batch(&env, "baton.WorkerPool", move |env, batch| {
       settle(env, &on_settled, batch)
     })?;
@@ -41,7 +49,7 @@ impl PoolCore {
       }),
       finished: sender,
     });
-    let core = PoolCore { id: register(&pool), pool, finished };
+    let core = PoolCore { id: register(&pool), pool, finished, on_parked };
     // Nothing to wait for yet: an idle pool does not keep the process alive.
     core.finished.set_ref(&env, false)?;
     Ok(core)
@@ -67,16 +75,16 @@ impl PoolCore {
   /// A slot for a worker about to be started: it takes tasks into its inbox at once,
   /// and attaches from its own thread.
   #[napi]
-  pub fn add_worker(&self, capacity: u32) -> u32 {
-    self.pool.with(|d| d.add_worker(capacity as usize))
+  pub fn add_worker(&self, env: &Env, capacity: u32) -> Result<u32> {
+    self.with(env, |d| d.add_worker(capacity as usize))
   }
 
   /// Queues a serialized task, or hands it straight to a worker with room. Returns its
   /// id, or `undefined` when the queue is full.
   #[napi]
-  pub fn submit(&self, payload: BufferSlice) -> Option<f64> {
+  pub fn submit(&self, env: &Env, payload: BufferSlice) -> Result<Option<f64>> {
     let payload: Arc<[u8]> = Arc::from(&*payload);
-    self.pool.with(|d| d.submit(payload)).map(|id| id as f64)
+    Ok(self.with(env, |d| d.submit(payload))?.map(|id| id as f64))
   }
 
   /// The worker a task whose payload goes to one worker only (by its MessagePort) would
@@ -89,20 +97,21 @@ impl PoolCore {
   /// Submits a task that only `worker` (from `pinTarget`) can run: it waits for room
   /// there, and ends with that worker. Returns its id, or `undefined` for an unknown worker.
   #[napi]
-  pub fn submit_to(&self, worker: u32, payload: BufferSlice) -> Option<f64> {
+  pub fn submit_to(&self, env: &Env, worker: u32, payload: BufferSlice) -> Result<Option<f64>> {
     let payload: Arc<[u8]> = Arc::from(&*payload);
-    self
-      .pool
-      .with(|d| d.submit_to(worker, payload))
-      .map(|id| id as f64)
+    Ok(
+      self
+        .with(env, |d| d.submit_to(worker, payload))?
+        .map(|id| id as f64),
+    )
   }
 
   /// Where the abort found `task`: `{ type: 'Unknown' }` (settled already),
   /// `{ type: 'Dequeued' }` (it will not run), or `{ type: 'Started', worker }` (that
   /// worker has been told to abort it).
   #[napi]
-  pub fn abort(&self, task: f64) -> Abort {
-    self.pool.with(|d| d.abort(task as u64))
+  pub fn abort(&self, env: &Env, task: f64) -> Result<Abort> {
+    self.with(env, |d| d.abort(task as u64))
   }
 
   /// The id of the worker that has started `task`, if one has.
@@ -114,17 +123,17 @@ impl PoolCore {
   /// A worker exited: returns the tasks that ended with it (its other tasks go back to
   /// the queue, see `Dispatch::remove_worker`).
   #[napi]
-  pub fn worker_exited(&self, worker: u32, requeue_started: bool) -> Vec<f64> {
-    let ended = self.pool.with(|d| d.remove_worker(worker, requeue_started));
+  pub fn worker_exited(&self, env: &Env, worker: u32, requeue_started: bool) -> Result<Vec<f64>> {
+    let ended = self.with(env, |d| d.remove_worker(worker, requeue_started))?;
     self.pool.inner.lock().wakers.remove(&worker);
-    ended.into_iter().map(|id| id as f64).collect()
+    Ok(ended.into_iter().map(|id| id as f64).collect())
   }
 
   /// Empties the queue; returns the tasks that were waiting.
   #[napi]
-  pub fn drain_queue(&self) -> Vec<f64> {
-    let drained = self.pool.with(Dispatch::drain_queue);
-    drained.into_iter().map(|id| id as f64).collect()
+  pub fn drain_queue(&self, env: &Env) -> Result<Vec<f64>> {
+    let drained = self.with(env, Dispatch::drain_queue)?;
+    Ok(drained.into_iter().map(|id| id as f64).collect())
   }
 
   /// Whether pending completions keep the process alive: true while tasks are out.
@@ -144,6 +153,25 @@ impl PoolCore {
   pub fn close(&self) {
     unregister(self.id);
     self.finished.close();
+  }
+}
+
+impl PoolCore {
+  /// `Pool::with`, then the parked workers it handed messages to are notified.
+  fn with<R>(&self, env: &Env, f: impl FnOnce(&mut Dispatch) -> R) -> Result<R> {
+    let (result, parked) = self.pool.with_parked(f);
+    if !parked.is_empty() {
+      let on_parked = self.on_parked.borrow_back(env)?;
+      // Every one of them, whatever one call gave: a worker not notified waits for good.
+      let failed = parked
+        .into_iter()
+        .filter_map(|worker| on_parked.call(worker).err())
+        .next();
+      if let Some(e) = failed {
+        return Err(e);
+      }
+    }
+    Ok(result)
   }
 }
 

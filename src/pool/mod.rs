@@ -6,6 +6,10 @@
 //!   aborts them, hears of workers that exit, and receives completions in batches.
 //! - `worker_thread`: `PoolWorker`, a worker's handle: woken when its inbox has
 //!   messages, it reports each completion and takes its next task in the same call.
+//!   With `atomics: 'sync'`, a worker with nothing to do parks in `Atomics.wait` on a
+//!   cell of shared memory instead of sleeping in its loop (`Dispatch::park`); the main
+//!   thread's JavaScript wakes it (`Atomics.notify` is JavaScript's own futex: no N-API
+//!   call reaches a waiter), told which worker by `PoolCore`'s `onParked`.
 //!
 //! Payloads are bytes (`v8.serialize`, done by the JS side): JS values cannot cross
 //! threads through N-API any other way. What must move rather than be copied (a
@@ -29,7 +33,7 @@ use napi::{sys, Env, Result};
 use napi_derive::napi;
 use parking_lot::Mutex;
 
-use dispatch::{Dispatch, TaskId, Timing, WorkerId};
+use dispatch::{Dispatch, TaskId, Timing, Wake, WorkerId};
 
 /// Numbers per finished task in the batches `PoolCore` hands its `onSettled`:
 /// `taskId, payload (Buffer), waitNs, runNs`.
@@ -70,16 +74,35 @@ struct Pool {
 }
 
 impl Pool {
-  /// Runs `f` on the dispatch state, then wakes the workers whose inbox it filled.
-  fn with<R>(&self, f: impl FnOnce(&mut Dispatch) -> R) -> R {
+  /// Runs `f` on the dispatch state, then wakes through their loops the workers whose
+  /// inbox it filled; returns those of them that are parked (`atomics: 'sync'`), which
+  /// only the main thread's JavaScript can wake (`PoolCore`'s `onParked`).
+  fn with_parked<R>(&self, f: impl FnOnce(&mut Dispatch) -> R) -> (R, Vec<WorkerId>) {
     let mut inner = self.inner.lock();
     let result = f(&mut inner.dispatch);
-    for worker in inner.dispatch.take_wakes() {
-      // A worker whose thread is gone cannot be woken; its exit requeues its inbox.
-      if let Some(waker) = inner.wakers.get(&worker) {
-        waker.send(());
+    let mut parked = Vec::new();
+    for wake in inner.dispatch.take_wakes() {
+      match wake {
+        // A worker whose thread is gone cannot be woken; its exit requeues its inbox.
+        Wake::Loop(worker) => {
+          if let Some(waker) = inner.wakers.get(&worker) {
+            waker.send(());
+          }
+        }
+        Wake::Parked(worker) => parked.push(worker),
       }
     }
+    (result, parked)
+  }
+
+  /// `with_parked` for a worker's own calls: they fill only that worker's inbox, and a
+  /// worker that runs JavaScript is not parked.
+  fn with<R>(&self, f: impl FnOnce(&mut Dispatch) -> R) -> R {
+    let (result, parked) = self.with_parked(f);
+    debug_assert!(
+      parked.is_empty(),
+      "a worker's call woke parked workers {parked:?}"
+    );
     result
   }
 }

@@ -78,11 +78,34 @@ impl PoolWorker {
       let payload = payload.to_vec();
       self.pool.finished.send(Finished { task, payload, timing });
     }
-    if messages.is_empty() {
-      Ok(Either::B(()))
-    } else {
-      to_batch(env, &messages).map(Either::A)
-    }
+    batch_or_none(env, &messages)
+  }
+
+  /// With nothing in flight, before waiting on the wake cell (`atomics: 'sync'`): the
+  /// messages waiting now, if any, and then the worker must not wait; else it is parked,
+  /// and the main thread notifies the cell when the next message comes.
+  #[napi]
+  pub fn park<'env>(&self, env: &'env Env) -> Result<Either<Array<'env>, Undefined>> {
+    let messages = self.pool.with(|d| d.park(self.worker));
+    batch_or_none(env, &messages)
+  }
+
+  /// The messages waiting now, if any: after a wait on the wake cell ended.
+  #[napi]
+  pub fn take<'env>(&self, env: &'env Env) -> Result<Either<Array<'env>, Undefined>> {
+    let messages = self.pool.with(|d| d.take(self.worker));
+    batch_or_none(env, &messages)
+  }
+}
+
+fn batch_or_none<'env>(
+  env: &'env Env,
+  messages: &[Message],
+) -> Result<Either<Array<'env>, Undefined>> {
+  if messages.is_empty() {
+    Ok(Either::B(()))
+  } else {
+    to_batch(env, messages).map(Either::A)
   }
 }
 
