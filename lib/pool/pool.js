@@ -151,10 +151,11 @@ class WorkerPool extends EventEmitterAsyncResource {
    */
   #submitPorted(entry, stores) {
     takeMoved(entry)
-    let worker = this.#core.pinTarget()
-    // No worker to pin it to (minThreads 0, or all full with maxQueue reached): one
-    // starts for it, as for a plain task.
-    if (worker === null && this.#startWorkerFor()) worker = this.#core.pinTarget()
+    // No worker with room, and another may start (or none to pin it to: minThreads 0,
+    // or all full with maxQueue reached): one starts for it, as a queued plain task gets
+    // the worker started for it, rather than wait for a busy one.
+    let worker = this.#core.pinTarget(this.#mayStartWorker(this.#options.maxThreads))
+    if (worker === null && this.#startWorkerFor()) worker = this.#core.pinTarget(false)
     if (worker === null) return null
     const post = (value, transferList) => this.#channels.post(worker, value, transferList)
     const marker = transport.postTask(post, entry.task, entry.name, entry.filename, stores, entry.transferList)
