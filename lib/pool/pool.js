@@ -7,7 +7,6 @@
 // that submitted it. A task is a PoolTask (task.js), a worker a WorkerInfo
 // (worker-info.js), the figures a PoolStats (stats.js).
 
-const { once } = require('node:events')
 const { Worker, setEnvironmentData } = require('node:worker_threads')
 const { join } = require('node:path')
 const binding = require('../shared/binding')
@@ -400,7 +399,9 @@ class WorkerPool extends EventEmitterAsyncResource {
     // Past closeTimeout, close() ends as destroy() does.
     if (timedOut !== undefined) this.#rejectQueued()
     for (const info of this.#workerInfos.values()) {
-      exits.push(once(info.worker, 'exit'))
+      // 'exit' alone, as Node's own terminate() waits: events.once() would reject on an
+      // 'error' the thread raises as it ends, failing close() for a worker it ended.
+      exits.push(new Promise((resolve) => info.worker.once('exit', resolve)))
       info.terminate('shutdown')
     }
     await Promise.all(exits)
