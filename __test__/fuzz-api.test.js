@@ -263,6 +263,18 @@ function isThenable(value) {
   }
 }
 
+/**
+ * A pool of one worker running HANDLERS, once that worker has started: a start is not
+ * bounded by HANG_MS, as it takes up to seconds on a loaded machine (Node 20 at a load
+ * of 20 on 2 cores: 0.6-1.2 s, against a round trip's 0.1 s at most), and the first
+ * case would otherwise wait for it.
+ */
+async function startedPool(name) {
+  const pool = new WorkerPool({ filename: HANDLERS, name, minThreads: 1, maxThreads: 1 })
+  await pool.run('started', { name: 'echo' })
+  return pool
+}
+
 /** Whatever a call made that must not outlive its case. */
 async function cleanUp(outcome) {
   let made
@@ -410,7 +422,7 @@ test.serial('fuzz: new WorkerPool(options) with hostile options', async (t) => {
 })
 
 test.serial('fuzz: WorkerPool run(), runTask(), close() and destroy() with hostile values', async (t) => {
-  const pool = new WorkerPool({ filename: HANDLERS, name: 'echo', minThreads: 1, maxThreads: 1 })
+  const pool = await startedPool('echo')
   try {
     await fuzz(t, 2, ([task, options]) => pool.run(task, options))
     await fuzz(t, 2, ([task, callback]) => pool.runTask(task, callback))
@@ -461,7 +473,7 @@ function wrongRejection(kind, value, error) {
 }
 
 test.serial('fuzz: odd values thrown or rejected by a pool handler reject their own task only', async (t) => {
-  const pool = new WorkerPool({ filename: HANDLERS, name: 'throwOdd', minThreads: 1, maxThreads: 1 })
+  const pool = await startedPool('throwOdd')
   try {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...THROWN), cloneable, fc.boolean(), async (kind, value, async) => {
@@ -535,7 +547,7 @@ const THROUGH_NODE = {
 }
 
 test.serial('fuzz: a polluted Object.prototype / Array.prototype changes no outcome', async (t) => {
-  const pool = new WorkerPool({ filename: HANDLERS, name: 'echo', minThreads: 1, maxThreads: 1 })
+  const pool = await startedPool('echo')
   const calls = {
     'new AsyncLocalStorage({})': () => new AsyncLocalStorage({}).getStore(),
     'new AsyncResource(type, {})': () => new AsyncResource('fuzz.Polluted', {}).emitDestroy() && 'destroyed',

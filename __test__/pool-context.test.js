@@ -84,9 +84,11 @@ test('a task the pool refuses is destroyed at once, listed nowhere, and fails in
   const pool = new WorkerPool({ filename: TASKS, maxThreads: 1 })
   const inits = new Set()
   const destroyed = new Set()
+  // The hook sees the whole process, and stays on across awaits while this file's other
+  // tests make tasks of their own: only this pool's count.
   const hook = createHook({
-    init(asyncId, type) {
-      if (type === 'baton.WorkerPoolTask') inits.add(asyncId)
+    init(asyncId, type, triggerAsyncId) {
+      if (type === 'baton.WorkerPoolTask' && triggerAsyncId === pool.asyncId) inits.add(asyncId)
     },
     destroy(asyncId) {
       if (inits.has(asyncId)) destroyed.add(asyncId)

@@ -30,8 +30,20 @@ const onePool = (t, options = {}) => {
   return pool
 }
 
-test('a SharedArrayBuffer nested in a task is shared: Atomics wait and notify across the threads', async (t) => {
+/**
+ * onePool's pool once its worker has started. WAIT_MS bounds the other thread's answer,
+ * not a worker's start, which takes seconds on a loaded machine: in the full matrix (load
+ * about 30) such a wait failed once, and the task left running was then rejected,
+ * unhandled, by the teardown's destroy().
+ */
+async function startedPool(t) {
   const pool = onePool(t)
+  await pool.run(new Uint8Array(1), { name: 'describe' })
+  return pool
+}
+
+test('a SharedArrayBuffer nested in a task is shared: Atomics wait and notify across the threads', async (t) => {
+  const pool = await startedPool(t)
   const shared = new SharedArrayBuffer(8)
   const view = new Int32Array(shared)
   const done = pool.run({ nested: [shared] }, { name: 'handshake' })
@@ -251,7 +263,7 @@ test('maxQueue 0: a moved task that finds every worker busy starts another worke
 })
 
 test('a view on a SharedArrayBuffer is shared as the buffer is, both ways (V8 format alone would copy its bytes)', async (t) => {
-  const pool = onePool(t)
+  const pool = await startedPool(t)
   const view = new Int32Array(new SharedArrayBuffer(8))
   const done = pool.run({ nested: [view] }, { name: 'handshakeView' })
   t.is(await changed(view, 0), 'ok')

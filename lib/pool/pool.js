@@ -7,7 +7,6 @@
 // that submitted it. A task is a PoolTask (task.js), a worker a WorkerInfo
 // (worker-info.js), the figures a PoolStats (stats.js).
 
-const { once } = require('node:events')
 const { Worker, setEnvironmentData } = require('node:worker_threads')
 const { join } = require('node:path')
 const binding = require('../shared/binding')
@@ -153,10 +152,11 @@ class WorkerPool extends EventEmitterAsyncResource {
    */
   #submitPorted(entry, stores) {
     takeMoved(entry)
-    let worker = this.#core.pinTarget()
-    // No worker to pin it to (minThreads 0, or all full with maxQueue reached): one
-    // starts for it, as for a plain task.
-    if (worker === null && this.#startWorkerFor()) worker = this.#core.pinTarget()
+    // No worker with room, and another may start (or none to pin it to: minThreads 0,
+    // or all full with maxQueue reached): one starts for it, as a queued plain task gets
+    // the worker started for it, rather than wait for a busy one.
+    let worker = this.#core.pinTarget(this.#mayStartWorker(this.#options.maxThreads))
+    if (worker === null && this.#startWorkerFor()) worker = this.#core.pinTarget(false)
     if (worker === null) return null
     const post = (value, transferList) => this.#channels.post(worker, value, transferList)
     const marker = transport.postTask(post, entry.task, entry.name, entry.filename, stores, entry.transferList)
@@ -404,7 +404,9 @@ class WorkerPool extends EventEmitterAsyncResource {
     // Past closeTimeout, close() ends as destroy() does.
     if (timedOut !== undefined) this.#rejectQueued()
     for (const info of this.#workerInfos.values()) {
-      exits.push(once(info.worker, 'exit'))
+      // 'exit' alone, as Node's own terminate() waits: events.once() would reject on an
+      // 'error' the thread raises as it ends, failing close() for a worker it ended.
+      exits.push(new Promise((resolve) => info.worker.once('exit', resolve)))
       info.terminate('shutdown')
     }
     await Promise.all(exits)

@@ -182,13 +182,16 @@ impl Dispatch {
 
   /// The worker a task to pin would go to (see `submit_to`): one with room, as for
   /// `submit`; else, if the queue has space, the one with the fewest tasks given or
-  /// pinned to it. `None` when `submit` would refuse, or there is no worker at all.
+  /// pinned to it. `None` when `submit` would refuse, or there is no worker at all; and
+  /// when no worker has room and `may_start` (the pool may start another): a task
+  /// pinned to a busy worker would wait for it even when the worker started for it is
+  /// free, and forever if that busy task waits for it (Atomics on shared memory).
   /// Only the main thread submits, so the answer holds until its next submission.
-  pub fn pin_target(&self) -> Option<WorkerId> {
+  pub fn pin_target(&self, may_start: bool) -> Option<WorkerId> {
     if let Some(worker) = self.with_room() {
       return Some(worker);
     }
-    if self.queue_size() >= self.max_queue {
+    if may_start || self.queue_size() >= self.max_queue {
       return None;
     }
     self
@@ -679,12 +682,12 @@ mod tests {
     let b = d.add_worker(1);
     d.attach(a);
     d.attach(b);
-    assert_eq!(d.pin_target(), Some(a));
+    assert_eq!(d.pin_target(false), Some(a));
     let first = d.submit_to(a, payload(1)).unwrap();
-    assert_eq!(d.pin_target(), Some(b));
+    assert_eq!(d.pin_target(false), Some(b));
     let second = d.submit_to(b, payload(2)).unwrap();
     // No room anywhere: the least loaded, counting what waits for it.
-    assert_eq!(d.pin_target(), Some(a));
+    assert_eq!(d.pin_target(false), Some(a));
     let waiting = d.submit_to(a, payload(3)).unwrap();
     let queued = d.submit(payload(4)).unwrap();
     assert_eq!(d.queue_size(), 2);
@@ -702,11 +705,26 @@ mod tests {
   }
 
   #[test]
+  fn a_pinned_task_finding_no_room_waits_for_a_new_worker_when_one_may_start() {
+    let mut d = Dispatch::new(100);
+    let busy = d.add_worker(1);
+    d.submit(payload(0)).unwrap();
+    assert_eq!(d.pin_target(true), None, "start a worker for it instead");
+    assert_eq!(d.pin_target(false), Some(busy));
+    let started = d.add_worker(1);
+    assert_eq!(d.pin_target(true), Some(started), "the new worker has room");
+    let pinned = d.submit_to(started, payload(1)).unwrap();
+    assert_eq!(d.queue_size(), 0);
+    d.attach(started);
+    assert_eq!(run_ids(&d.take(started)), vec![pinned]);
+  }
+
+  #[test]
   fn pinned_and_queued_tasks_run_oldest_first_and_count_against_max_queue() {
     let mut d = Dispatch::new(2);
     let w = d.add_worker(1);
     assert_eq!(
-      d.pin_target(),
+      d.pin_target(false),
       Some(w),
       "a worker still starting has room for a pinned task"
     );
@@ -718,7 +736,7 @@ mod tests {
       2,
       "a pinned task waiting for its worker counts as queued"
     );
-    assert_eq!(d.pin_target(), None, "the queue is full");
+    assert_eq!(d.pin_target(false), None, "the queue is full");
     assert!(d.submit(payload(3)).is_none());
     d.attach(w);
     assert_eq!(run_ids(&d.take(w)), vec![first]);
@@ -877,7 +895,7 @@ mod tests {
             }
           }
           10 => {
-            if let Some(w) = d.pin_target() {
+            if let Some(w) = d.pin_target(false) {
               let id = d.submit_to(w, payload(0)).expect("a known worker");
               submitted.push(id);
             }

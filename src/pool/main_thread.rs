@@ -88,10 +88,11 @@ impl PoolCore {
   }
 
   /// The worker a task whose payload goes to one worker only (by its MessagePort) would
-  /// be pinned to, or `undefined` when `submit` would refuse it or there is no worker.
+  /// be pinned to, or `undefined` when `submit` would refuse it or there is no worker,
+  /// or when every worker is busy and `may_start` (the pool starts one for the task).
   #[napi]
-  pub fn pin_target(&self) -> Option<u32> {
-    self.pool.inner.lock().dispatch.pin_target()
+  pub fn pin_target(&self, may_start: bool) -> Option<u32> {
+    self.pool.inner.lock().dispatch.pin_target(may_start)
   }
 
   /// Submits a task that only `worker` (from `pinTarget`) can run: it waits for room
