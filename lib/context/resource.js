@@ -141,6 +141,8 @@ class AsyncResource extends NodeAsyncResource {
 
   runInAsyncScope(fn, thisArg, ...args) {
     carrier.enterResource(this, this.#frame)
+    // Without arguments for fn (the usual call), no spread: it copies them into a new array.
+    if (args.length === 0) return super.runInAsyncScope(fn, thisArg)
     return super.runInAsyncScope(fn, thisArg, ...args)
   }
 

@@ -19,8 +19,8 @@ function schedule(start, args, options, callback) {
   if (onProgress !== undefined) validateFunction(onProgress, 'options.onProgress')
   if (callback !== undefined) validateFunction(callback, 'callback')
   if (signal === undefined) {
-    if (callback === undefined) return start(...args, undefined, onProgress)
-    start(...args, undefined, onProgress, callback)
+    if (callback === undefined) return call(start, args, undefined, onProgress)
+    call(start, args, undefined, onProgress, callback)
     return
   }
   validateAbortSignal(signal, 'options.signal')
@@ -45,7 +45,7 @@ function schedule(start, args, options, callback) {
     return error?.code === codes.ABORT ? abortError(signal.reason) : error
   }
   if (callback === undefined) {
-    return start(...args, flag, onProgress).then(
+    return call(start, args, flag, onProgress).then(
       (value) => {
         settled()
         return value
@@ -55,10 +55,18 @@ function schedule(start, args, options, callback) {
       },
     )
   }
-  start(...args, flag, onProgress, (error, value) => {
+  call(start, args, flag, onProgress, (error, value) => {
     if (error) callback(settled(error))
     else callback(settled(), value)
   })
+}
+
+/**
+ * `start(...args, flag, onProgress, callback)`. A task without arguments of its own is
+ * called without the spread, which copies the arguments into a new array on every call.
+ */
+function call(start, args, flag, onProgress, callback) {
+  return args.length === 0 ? start(flag, onProgress, callback) : start(...args, flag, onProgress, callback)
 }
 
 /** An option read as an own property only: a polluted Object.prototype changes nothing. */

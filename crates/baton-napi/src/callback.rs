@@ -3,6 +3,7 @@
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::HashMap;
+use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -146,7 +147,11 @@ impl<T: ToNapiValue + Send + 'static> ThreadsafeCallback<T> {
     }
     let id = state.next_id.get();
     state.next_id.set(id + 1);
-    let scope = Rc::new(CallScope::capture(env, state.resource_type)?);
+    let scope = Rc::new(CallScope::capture(
+      env,
+      state.resource_type,
+      ptr::null_mut(),
+    )?);
     let first = {
       let mut scopes = state.scopes.borrow_mut();
       scopes.insert(id, scope);

@@ -127,15 +127,41 @@ pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Sch
     (None, Some(_)) => Some(AbortFlag::new()),
     (None, None) => None,
   };
+  // The Promise, where there is one, is the work's resource object, as with napi-rs's
+  // `AsyncTask`: one object fewer per call. A callback's work gets a fresh object, which
+  // the async_hooks engine's init hooks give the caller's stores.
+  let (target, returned, resource) = match options.callback {
+    Some(callback) => (
+      Target::Callback(Rooted::new(env, callback.raw())?),
+      raw::undefined(env)?,
+      None,
+    ),
+    None => {
+      let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
+      check(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
+      (Target::Promise(deferred), promise, Some(promise))
+    }
+  };
   // A captured scope costs a resource of its own and a scope around each callback, so
   // it is made only where the work's own resource cannot stand in for it: progress is
   // delivered outside the work's completion, so is a settlement by an abort, and on
   // AsyncContextFrame not even the completion gets the caller's frame.
-  let scope = if options.on_progress.is_some()
-    || (options.callback.is_some()
-      && (abort.is_some() || !scope::resource_scope_keeps_context(env)))
-  {
-    Some(Rc::new(CallScope::capture(env, T::RESOURCE_TYPE)?))
+  let scope_needed = options.on_progress.is_some()
+    || (matches!(target, Target::Callback(_))
+      && (abort.is_some() || !scope::resource_scope_keeps_context(env)));
+  // Beside a scope, the work and the scope share one resource object: both are made
+  // here, in the same context, so whatever init hooks record on it is the same for
+  // both, and Node need not make a second object (measured: about 300 instructions).
+  let resource = match resource {
+    None if scope_needed => raw::object(env)?,
+    resource => resource.unwrap_or(ptr::null_mut()),
+  };
+  let scope = if scope_needed {
+    Some(Rc::new(CallScope::capture(
+      env,
+      T::RESOURCE_TYPE,
+      resource,
+    )?))
   } else {
     None
   };
@@ -152,21 +178,6 @@ pub fn schedule<T: Task>(env: &Env, task: T, options: CallOptions) -> Result<Sch
     _ => (None, None),
   };
   let has_scope = scope.is_some();
-  // The Promise, where there is one, is the work's resource object, as with napi-rs's
-  // `AsyncTask`: one object fewer per call. A callback's work gets a fresh object, which
-  // the async_hooks engine's init hooks give the caller's stores.
-  let (target, returned, resource) = match options.callback {
-    Some(callback) => (
-      Target::Callback(Rooted::new(env, callback.raw())?),
-      raw::undefined(env)?,
-      ptr::null_mut(),
-    ),
-    None => {
-      let (mut deferred, mut promise) = (ptr::null_mut(), ptr::null_mut());
-      check(unsafe { sys::napi_create_promise(env.raw(), &mut deferred, &mut promise) })?;
-      (Target::Promise(deferred), promise, promise)
-    }
-  };
   let pending = Rc::new(Pending {
     env: env.raw(),
     resource_type: T::RESOURCE_TYPE,
@@ -402,7 +413,11 @@ impl Pending {
     };
     if settlement.scope.is_none() && matches!(settlement.target, Target::Callback(_)) {
       // Failing only while the environment is torn down, when no callback runs anyway.
-      if let Ok(scope) = CallScope::capture(&Env::from_raw(self.env), self.resource_type) {
+      if let Ok(scope) = CallScope::capture(
+        &Env::from_raw(self.env),
+        self.resource_type,
+        ptr::null_mut(),
+      ) {
         settlement.scope = Some(Rc::new(scope));
       }
     }

@@ -25,13 +25,13 @@ pub(crate) struct CallScope {
 
 impl CallScope {
   /// Captures the current async context. `resource_type` is the type that
-  /// `async_hooks` init hooks see (as with `new AsyncResource(type)`).
-  pub(crate) fn capture(env: &Env, resource_type: &str) -> Result<Self> {
+  /// `async_hooks` init hooks see (as with `new AsyncResource(type)`), `resource` the
+  /// object they get; null makes Node create a fresh one. Stores of the hooks engine
+  /// (Node 20/22) are copied onto that object by the init hook.
+  pub(crate) fn capture(env: &Env, resource_type: &str, resource: sys::napi_value) -> Result<Self> {
     let name = string(env, resource_type)?;
     let mut context = ptr::null_mut();
-    // A null resource makes Node create a fresh object for it; stores of the hooks
-    // engine (Node 20/22) are copied onto that object by the init hook.
-    check(unsafe { sys::napi_async_init(env.raw(), ptr::null_mut(), name, &mut context) })?;
+    check(unsafe { sys::napi_async_init(env.raw(), resource, name, &mut context) })?;
     Ok(CallScope { env: env.raw(), context })
   }
 
