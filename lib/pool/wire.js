@@ -80,13 +80,18 @@ function string(s) {
     // Short: written as one-byte in the same pass that checks it is one-byte (the
     // length fits the one varint byte), undone if a wider character turns up.
     room(2 + length)
+    // Locals, not the module's `out` and `pos`: the loop keeps them in registers.
+    const bytes = out
     const start = pos
-    out[pos++] = ONE_BYTE
-    out[pos++] = length
+    bytes[start] = ONE_BYTE
+    bytes[start + 1] = length
+    let at = start + 2
     let i = 0
-    for (let c; i < length && (c = s.charCodeAt(i)) <= 0xff; i++) out[pos++] = c
-    if (i === length) return
-    pos = start
+    for (let c; i < length && (c = s.charCodeAt(i)) <= 0xff; i++) bytes[at++] = c
+    if (i === length) {
+      pos = at
+      return
+    }
   } else if (isOneByte(s)) {
     room(6 + length)
     out[pos++] = ONE_BYTE
