@@ -169,3 +169,22 @@ test('property: strings of any length and characters round-trip, as V8 writes th
     { numRuns: 500 },
   )
 })
+
+test('a value read in place among others ends where it is told: the bytes after it are never read', (t) => {
+  // The main thread reads each outcome of a batch in place, between its neighbours.
+  // As the fast writer writes them: V8's own bytes for a value may differ between Node's lines.
+  const values = plainValues.map((value) => write(value))
+  const batch = Buffer.concat(values)
+  let start = 0
+  for (const [i, bytes] of values.entries()) {
+    t.deepEqual(readValue(batch, start, start + bytes.length), plainValues[i])
+    start += bytes.length
+  }
+  // Cut short, a value is not plain, even where the next one's bytes would complete
+  // it: what follows is a whole value, so a reader running past the end would succeed.
+  const whole = write(['a', 'b'])
+  const pair = Buffer.concat([whole, whole])
+  t.deepEqual(readValue(pair, 0, whole.length), ['a', 'b'])
+  for (let end = 1; end < whole.length; end++) t.is(readValue(pair, 0, end), NOT_PLAIN, `cut at ${end}`)
+  t.is(readValue(pair, 0, whole.length + 1), NOT_PLAIN)
+})

@@ -292,20 +292,29 @@ class WorkerPool extends EventEmitterAsyncResource {
     this.#afterSettle()
   }
 
-  /** The native core's batches: `taskId, payload, waitNs, runNs` quadruples. */
+  /**
+   * The native core's batches, each one ArrayBuffer: a count, then `taskId,
+   * payloadLength, waitNs, runNs` per task as f64s, then the payloads end to end.
+   */
   #onSettled(batch) {
-    for (let i = 0; i < batch.length; i += SETTLED_STRIDE) {
-      const id = batch[i]
+    const numbers = new Float64Array(batch)
+    const bytes = Buffer.from(batch)
+    const last = numbers[0] * SETTLED_STRIDE
+    let end = (last + 1) * Float64Array.BYTES_PER_ELEMENT
+    for (let i = 1; i <= last; i += SETTLED_STRIDE) {
+      const id = numbers[i]
+      const start = end
+      end += numbers[i + 1]
       const entry = this.#tasks.get(id)
       // Aborted while it ran, or ended with its worker: settled already.
       if (entry === undefined) {
-        transport.discardOutcome(batch[i + 1], this.#channels)
+        transport.discardOutcome(bytes, this.#channels, start, end)
         continue
       }
-      this.#stats.record(batch[i + 2], batch[i + 3])
+      this.#stats.record(numbers[i + 2], numbers[i + 3])
       let outcome
       try {
-        outcome = transport.decodeOutcome(batch[i + 1], this.#channels)
+        outcome = transport.decodeOutcome(bytes, this.#channels, start, end)
       } catch (error) {
         outcome = { ok: false, error }
       }

@@ -80,13 +80,18 @@ function string(s) {
     // Short: written as one-byte in the same pass that checks it is one-byte (the
     // length fits the one varint byte), undone if a wider character turns up.
     room(2 + length)
+    // Locals, not the module's `out` and `pos`: the loop keeps them in registers.
+    const bytes = out
     const start = pos
-    out[pos++] = ONE_BYTE
-    out[pos++] = length
+    bytes[start] = ONE_BYTE
+    bytes[start + 1] = length
+    let at = start + 2
     let i = 0
-    for (let c; i < length && (c = s.charCodeAt(i)) <= 0xff; i++) out[pos++] = c
-    if (i === length) return
-    pos = start
+    for (let c; i < length && (c = s.charCodeAt(i)) <= 0xff; i++) bytes[at++] = c
+    if (i === length) {
+      pos = at
+      return
+    }
   } else if (isOneByte(s)) {
     room(6 + length)
     out[pos++] = ONE_BYTE
@@ -220,12 +225,14 @@ function writeArray(values) {
 
 let input
 let at = 0
+/** Where the value being read ends in `input`. */
+let end = 0
 
 function readVarint() {
   let n = 0
   let shift = 0
   for (;;) {
-    if (at >= input.length || shift > 28) throw NOT_PLAIN
+    if (at >= end || shift > 28) throw NOT_PLAIN
     const byte = input[at++]
     n += (byte & 0x7f) * 2 ** shift
     if (byte < 0x80) return n
@@ -254,7 +261,7 @@ function cachedString(start, end) {
 
 function readString(tag) {
   const bytes = readVarint()
-  if (at + bytes > input.length) throw NOT_PLAIN
+  if (at + bytes > end) throw NOT_PLAIN
   const start = at
   at += bytes
   if (tag === ONE_BYTE) return bytes > 0 && bytes <= CACHED_LENGTH ? cachedString(start, at) : input.toString('latin1', start, at)
@@ -262,6 +269,8 @@ function readString(tag) {
   return input.toString('utf16le', start, at)
 }
 
+// A tag read past `end` (into the next value of a batch) cannot make a wrong value:
+// the value must end exactly at `end`, or it is not plain.
 function readTag() {
   let tag = input[at++]
   while (tag === PADDING) tag = input[at++]
@@ -308,7 +317,7 @@ function read(depth) {
       return z % 2 === 0 ? z / 2 : -(z + 1) / 2
     }
     case DOUBLE: {
-      if (at + 8 > input.length) throw NOT_PLAIN
+      if (at + 8 > end) throw NOT_PLAIN
       const n = input.readDoubleLE(at)
       at += 8
       return n
@@ -347,15 +356,16 @@ function read(depth) {
   }
 }
 
-/** The value V8 serialized into `bytes`, or NOT_PLAIN if it is not plain. */
-function readValue(bytes) {
-  if (!Buffer.isBuffer(bytes) || bytes.length < HEADER.length) return NOT_PLAIN
-  for (let i = 0; i < HEADER.length; i++) if (bytes[i] !== HEADER[i]) return NOT_PLAIN
+/** The value V8 serialized into `bytes` (from `start` to `stop`), or NOT_PLAIN if it is not plain. */
+function readValue(bytes, start = 0, stop = bytes?.length) {
+  if (!Buffer.isBuffer(bytes) || stop - start < HEADER.length) return NOT_PLAIN
+  for (let i = 0; i < HEADER.length; i++) if (bytes[start + i] !== HEADER[i]) return NOT_PLAIN
   input = bytes
-  at = HEADER.length
+  at = start + HEADER.length
+  end = stop
   try {
     const result = read(0)
-    return at === bytes.length ? result : NOT_PLAIN
+    return at === stop ? result : NOT_PLAIN
   } catch (error) {
     if (error === NOT_PLAIN) return NOT_PLAIN
     throw error

@@ -16,7 +16,8 @@
 //! transferred buffer, a `SharedArrayBuffer`) goes by postMessage on the worker's
 //! MessageChannel, and its bytes here are a marker for it (`lib/pool/side-channel.js`),
 //! pinned to that worker (`Dispatch::submit_to`). Wake-ups in both directions go through `baton_napi::channel`,
-//! so one wake-up carries every message waiting. Batches reach JS as flat arrays whose
+//! so one wake-up carries every message waiting. Batches reach JS as flat arrays (a
+//! worker's) or one ArrayBuffer (the main thread's), whose
 //! layout (strides, message kinds) is exported from here for the JS side to read.
 
 mod dispatch;
@@ -36,7 +37,7 @@ use parking_lot::Mutex;
 use dispatch::{Dispatch, TaskId, Timing, Wake, WorkerId};
 
 /// Numbers per finished task in the batches `PoolCore` hands its `onSettled`:
-/// `taskId, payload (Buffer), waitNs, runNs`.
+/// `taskId, payload length, waitNs, runNs` (the payloads follow the numbers).
 #[napi]
 pub const SETTLED_STRIDE: u32 = 4;
 
@@ -124,7 +125,7 @@ fn unregister(id: u32) {
   POOLS.lock().remove(&id);
 }
 
-/// A JS function that takes one batch (a flat array), held past the call that gave it.
+/// A JS function that takes one batch, held past the call that gave it.
 type BatchHandler = FunctionRef<sys::napi_value, ()>;
 
 /// Hands `batch` to `handler` on the JS thread of `env`, on either side of the pool.
