@@ -165,10 +165,12 @@ impl PoolCore {
     if !parked.is_empty() {
       let on_parked = self.on_parked.borrow_back(env)?;
       // Every one of them, whatever one call gave: a worker not notified waits for good.
-      let failed = parked
-        .into_iter()
-        .filter_map(|worker| on_parked.call(worker).err())
-        .next();
+      let mut failed = None;
+      for worker in parked {
+        if let Err(e) = on_parked.call(worker) {
+          failed.get_or_insert(e);
+        }
+      }
       if let Some(e) = failed {
         return Err(e);
       }
