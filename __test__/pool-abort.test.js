@@ -34,6 +34,22 @@ test('an already-aborted signal rejects at once, without running the task', asyn
   t.false(events.seen.some((m) => m.started === id))
 })
 
+test('an already-aborted signal rejects with its AbortError before the transferList is checked', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, minThreads: 0, maxThreads: 1 })
+  const reason = new Error('given up')
+  const shared = new SharedArrayBuffer(8)
+  // Not aborted, the same list is refused: a SharedArrayBuffer is shared, not moved.
+  const refused = await t.throwsAsync(pool.run(shared, { name: 'echo', transferList: [shared] }))
+  t.is(refused.code, 'ERR_INVALID_ARG_TYPE')
+  const error = await t.throwsAsync(pool.run(shared, { name: 'echo', transferList: [shared], signal: AbortSignal.abort(reason) }))
+  assertAbortError(t, error, reason)
+  // What is not a list at all is still the argument's error, aborted or not.
+  const notList = await t.throwsAsync(pool.run(1, { name: 'echo', transferList: shared, signal: AbortSignal.abort(reason) }))
+  t.is(notList.code, 'ERR_INVALID_ARG_TYPE')
+  t.is(pool.queueSize, 0)
+  await pool.close()
+})
+
 test('a queued task leaves the queue when aborted', async (t) => {
   const pool = new WorkerPool({ filename: TASKS, maxThreads: 1 })
   const busyId = uid('busy')

@@ -99,7 +99,12 @@ class WorkerPool extends EventEmitterAsyncResource {
     if (filename !== undefined) filename = runModuleUrl(filename)
     if (name !== undefined) validateString(name, 'options.name')
     if (signal !== undefined) validateSignal(signal, 'options.signal')
-    if (transferList !== undefined) transferList = validateTransferList(transferList, 'options.transferList')
+    if (transferList !== undefined) {
+      // An aborted run rejects with its AbortError whatever its list holds, as piscina's,
+      // which finds a bad transfer only when it posts the task. Not a list at all still fails.
+      const aborted = signal instanceof AbortSignal && signal.aborted
+      transferList = aborted && Array.isArray(transferList) ? undefined : validateTransferList(transferList, 'options.transferList')
+    }
     return new Promise((resolve, reject) => this.#submit(new PoolTask(this.asyncId, task, name, filename, transferList, signal, undefined, resolve, reject)))
   }
 
