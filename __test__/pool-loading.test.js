@@ -56,6 +56,21 @@ test('ES module syntax in a .js of a package with no "type" loads as Node loads 
   t.deepEqual(evaluated, ['evaluated'])
 })
 
+test('a CommonJS module whose require() of an ES module with top-level await fails runs once, and its tasks get that error', async (t) => {
+  const channel = new BroadcastChannel('baton-loading-once')
+  const ran = []
+  channel.onmessage = ({ data }) => ran.push(data)
+  t.teardown(() => channel.close())
+  const pool = new WorkerPool({ maxThreads: 1, minThreads: 0 })
+  t.teardown(() => pool.destroy())
+  for (const file of ['typeless/requires-awaiting.js', 'requires-awaiting.cjs']) {
+    const error = await t.throwsAsync(pool.run(1, { filename: loading(file) }), { code: 'ERR_BATON_WORKER_INIT' })
+    t.is(error.cause.code, 'ERR_REQUIRE_ASYNC_MODULE')
+  }
+  await new Promise((resolve) => setImmediate(resolve))
+  t.deepEqual(ran, ['requires-awaiting ran', 'requires-awaiting ran'])
+})
+
 test('a task that carries no stores sees no store an earlier task entered, also when its module loaded baton only in a handler', async (t) => {
   const pool = new WorkerPool({ filename: loading('lazy-context.js'), maxThreads: 1 })
   t.teardown(() => pool.destroy())

@@ -267,17 +267,37 @@ async function imported(url) {
  * worker memory that require() does not. A `.js` file Node finds to be ESM by its syntax
  * arrives as its namespace (require(esm)); where Node's require() cannot load it
  * (ERR_REQUIRE_ESM before Node 20.19 and 22.12, top-level await on any line), import()
- * does, and evaluates it once: require() left nothing half-loaded behind.
+ * does, and evaluates it once: require() left nothing half-loaded behind. A CommonJS
+ * module whose own require() of such a module failed is not loaded again.
  */
 function required(url) {
+  const path = fileURLToPath(url)
   let exports
   try {
-    exports = require(fileURLToPath(url))
+    exports = require(path)
   } catch (error) {
-    if (error?.code === 'ERR_REQUIRE_ESM' || error?.code === 'ERR_REQUIRE_ASYNC_MODULE') return imported(url)
+    // Refused for a dependency, the module's own code has run, and would again by import():
+    // that error is the module's.
+    if ((error?.code === 'ERR_REQUIRE_ESM' || error?.code === 'ERR_REQUIRE_ASYNC_MODULE') && !isCommonJSSyntax(path)) return imported(url)
     throw error
   }
   return isModuleNamespaceObject(exports) ? exports : { __proto__: null, default: exports }
+}
+
+/**
+ * Whether the source at `path` is CommonJS, as Node's own detection tells an ambiguous
+ * `.js` apart: it compiles as a CommonJS module's function body (ES module syntax such as
+ * import, export, import.meta or a top-level await does not). Read only after require()
+ * refused a module, to tell whether it refused the module itself or a dependency.
+ */
+function isCommonJSSyntax(path) {
+  if (path.endsWith('.cjs')) return true
+  try {
+    require('node:vm').compileFunction(readFileSync(path, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'])
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** Whether Node loads the file at `url` as CommonJS: a `.cjs`, or a `.js` whose package scope is not "type": "module". */
