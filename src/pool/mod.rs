@@ -79,19 +79,25 @@ impl Pool {
   /// inbox it filled; returns those of them that are parked (`atomics: 'sync'`), which
   /// only the main thread's JavaScript can wake (`PoolCore`'s `onParked`).
   fn with_parked<R>(&self, f: impl FnOnce(&mut Dispatch) -> R) -> (R, Vec<WorkerId>) {
-    let mut inner = self.inner.lock();
-    let result = f(&mut inner.dispatch);
     let mut parked = Vec::new();
-    for wake in inner.dispatch.take_wakes() {
-      match wake {
-        // A worker whose thread is gone cannot be woken; its exit requeues its inbox.
-        Wake::Loop(worker) => {
-          if let Some(waker) = inner.wakers.get(&worker) {
-            waker.send(());
-          }
+    let mut wakers = Vec::new();
+    let result = {
+      let mut inner = self.inner.lock();
+      let result = f(&mut inner.dispatch);
+      for wake in inner.dispatch.take_wakes() {
+        match wake {
+          // A worker whose thread is gone cannot be woken; its exit requeues its inbox.
+          Wake::Loop(worker) => wakers.extend(inner.wakers.get(&worker).cloned()),
+          Wake::Parked(worker) => parked.push(worker),
         }
-        Wake::Parked(worker) => parked.push(worker),
       }
+      result
+    };
+    // Woken after the lock is released: the first thing a woken worker does is take its
+    // messages under this lock, and it would wait for it while the waking call, a system
+    // call that may take long, ends here.
+    for waker in wakers {
+      waker.send(());
     }
     (result, parked)
   }

@@ -48,26 +48,27 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use napi::{sys, Env, JsError, Result};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
 use crate::error::Code;
 use crate::panic;
 use crate::raw::{check, string};
 
 struct Shared<T> {
-  state: Mutex<State<T>>,
-}
-
-struct State<T> {
-  queue: Vec<T>,
-  /// `None` once the receiver has closed the channel.
-  wake: Option<Tsfn>,
+  queue: Mutex<Vec<T>>,
+  /// `None` once the receiver has closed the channel. A sender holds it shared through
+  /// its wake-up call, so that a close cannot release the function during the call; the
+  /// receiver's flush does not take it, so a sender still in that call (a system call
+  /// that wakes the JS thread, slow on some machines) cannot hold up the very delivery
+  /// it woke the thread for.
+  wake: RwLock<Option<Tsfn>>,
 }
 
 struct Tsfn(sys::napi_threadsafe_function);
 
-// SAFETY: thread-safe functions exist to be called from any thread.
+// SAFETY: thread-safe functions exist to be called from any thread, also at once.
 unsafe impl Send for Tsfn {}
+unsafe impl Sync for Tsfn {}
 
 /// The sending side of a channel: cheap to clone, usable from any thread.
 pub struct Sender<T> {
@@ -84,16 +85,16 @@ impl<T: Send + 'static> Sender<T> {
   /// Queues `value` for the JS thread. Returns `false` when the channel is closed
   /// (the value is dropped).
   pub fn send(&self, value: T) -> bool {
-    let mut state = self.shared.state.lock();
-    let Some(wake) = &state.wake else {
+    let wake = self.shared.wake.read();
+    let Some(Tsfn(tsfn)) = *wake else {
       return false;
     };
-    let tsfn = wake.0;
-    let first = state.queue.is_empty();
-    state.queue.push(value);
+    let first = {
+      let mut queue = self.shared.queue.lock();
+      queue.push(value);
+      queue.len() == 1
+    };
     if first {
-      // Under our lock, so that a concurrent close cannot release the function
-      // between the check above and this call.
       let status = unsafe {
         sys::napi_call_threadsafe_function(
           tsfn,
@@ -101,8 +102,10 @@ impl<T: Send + 'static> Sender<T> {
           sys::ThreadsafeFunctionCallMode::nonblocking,
         )
       };
+      // The function is closing (its thread's environment is being torn down): nothing
+      // queued will be delivered, and the next send tries again and fails too.
       if status != sys::Status::napi_ok {
-        state.queue.pop();
+        self.shared.queue.lock().clear();
         return false;
       }
     }
@@ -156,7 +159,7 @@ pub fn open_batch<T: Send + 'static>(
   name: &str,
   deliver: impl FnMut(&Env, Vec<T>) -> Result<()> + 'static,
 ) -> Result<(Sender<T>, Receiver<T>)> {
-  let shared = Arc::new(Shared { state: Mutex::new(State { queue: Vec::new(), wake: None }) });
+  let shared = Arc::new(Shared { queue: Mutex::default(), wake: RwLock::new(None) });
   let inbox = Rc::new(Inbox {
     shared: shared.clone(),
     deliver: RefCell::new(Box::new(deliver)),
@@ -184,7 +187,7 @@ pub fn open_batch<T: Send + 'static>(
     drop(unsafe { Box::from_raw(context) });
     return Err(e);
   }
-  shared.state.lock().wake = Some(Tsfn(tsfn));
+  *shared.wake.write() = Some(Tsfn(tsfn));
   Ok((Sender { shared }, Receiver { inbox }))
 }
 
@@ -196,8 +199,7 @@ impl<T> Receiver<T> {
 
   /// Whether the channel keeps the event loop alive while open (it does at first).
   pub fn set_ref(&self, env: &Env, keep_alive: bool) -> Result<()> {
-    let state = self.inbox.shared.state.lock();
-    let Some(Tsfn(tsfn)) = state.wake else {
+    let Some(Tsfn(tsfn)) = *self.inbox.shared.wake.read() else {
       return Ok(());
     };
     check(unsafe {
@@ -212,11 +214,8 @@ impl<T> Receiver<T> {
   /// Stops accepting values; the event loop is no longer kept alive by this channel.
   /// Values still queued are dropped: `flush` first to deliver them.
   pub fn close(&self) {
-    let wake = {
-      let mut state = self.inbox.shared.state.lock();
-      state.queue.clear();
-      state.wake.take()
-    };
+    let wake = self.inbox.shared.wake.write().take();
+    self.inbox.shared.queue.lock().clear();
     if let Some(Tsfn(tsfn)) = wake {
       unsafe {
         sys::napi_release_threadsafe_function(tsfn, sys::ThreadsafeFunctionReleaseMode::release)
@@ -233,16 +232,16 @@ impl<T> Drop for Receiver<T> {
 
 impl<T> Inbox<T> {
   fn flush(&self, env: &Env) {
-    let batch = std::mem::take(&mut self.shared.state.lock().queue);
+    let batch = std::mem::take(&mut *self.shared.queue.lock());
     if batch.is_empty() {
       return;
     }
     // A deliver callback that re-enters a flush of its own channel finds it borrowed;
     // its values stay queued for the next wake-up instead of being reordered.
     let Ok(mut deliver) = self.deliver.try_borrow_mut() else {
-      let mut state = self.shared.state.lock();
-      let newer = std::mem::replace(&mut state.queue, batch);
-      state.queue.extend(newer);
+      let mut queue = self.shared.queue.lock();
+      let newer = std::mem::replace(&mut *queue, batch);
+      queue.extend(newer);
       return;
     };
     // Reported like an exception thrown by a callback: as an uncaught exception (a JS
@@ -276,7 +275,6 @@ unsafe extern "C" fn finalize<T>(_env: sys::napi_env, data: *mut c_void, _hint: 
   let inbox = unsafe { Box::from_raw(data as *mut Rc<Inbox<T>>) };
   // Node also finalizes the function when its thread's environment is torn down (a
   // worker terminated) without the receiver closing it: senders must stop calling it.
-  let mut state = inbox.shared.state.lock();
-  state.wake = None;
-  state.queue.clear();
+  *inbox.shared.wake.write() = None;
+  inbox.shared.queue.lock().clear();
 }
