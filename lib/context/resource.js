@@ -18,21 +18,23 @@ const carrier = require('./engine')
 const registry = require('./registry')
 
 const YOUNG = 0
-const LISTED = 1
-const DESTROYED = 2
+// Young, and requireManualDestroy: listed without a watch for its collection.
+const YOUNG_MANUAL = 1
+const LISTED = 2
+const DESTROYED = 3
 
-// Young resources wait with what listing them needs: [type, manual, ...] in the first
-// `youngLength` slots here, for the resources of the chain below, newest last. One
-// destroyed while it is the newest waiting leaves at once, so a resource made and
-// destroyed within a job is never walked.
-const young = new Array(registry.BATCH * 2).fill(undefined)
-let youngLength = 0
-// The resources themselves: a chain from the newest, in a holder replaced every RENEW
-// resources. Storing a new object into one that has lived long enough to be in V8's
-// old generation costs a write barrier (measured: about 70 instructions per resource).
+// Young resources wait in a chain from the newest, each holding the next older one and
+// what listing it needs (its type; its state says whether it is manual), until the end
+// of the job or until BATCH of them wait. One destroyed while it is the newest leaves
+// at once, so a resource made and destroyed within a job is never walked.
+// Every store goes into a young object: storing a new object into one that has lived
+// long enough to be in V8's old generation (such as a list made at load) costs a write
+// barrier, about 70 instructions per resource. The holder of the newest is replaced
+// every RENEW resources for that reason.
 const RENEW = 256
 let newest = { resource: undefined }
 let untilRenew = RENEW
+let waiting = 0
 let flushQueued = false
 // The end of the job is a reaction of this promise. queueMicrotask would make a Node
 // AsyncResource each time, and Node's AsyncResource code would see two kinds of
@@ -91,8 +93,9 @@ function flush() {
 
 class AsyncResource extends NodeAsyncResource {
   #state = YOUNG
-  // The next older young resource, in the chain of those waiting to be listed.
+  // While young: the next older young resource, and the type to list it with.
   #older = undefined
+  #type = undefined
   // The frame to put back on entry, where the engine needs it (see runInAsyncScope).
   // Initialized here, not assigned in the constructor: fields declared in the class
   // body are laid out in the object, where a field added after super() costs a
@@ -105,46 +108,45 @@ class AsyncResource extends NodeAsyncResource {
     const own = typeof options === 'object' && options !== null
     const manual = own ? ownProperty(options, 'requireManualDestroy') : undefined
     super(type, own ? { triggerAsyncId: ownProperty(options, 'triggerAsyncId'), requireManualDestroy: manual } : options)
+    if (manual) this.#state = YOUNG_MANUAL
+    this.#type = type
     if (--untilRenew === 0) renewNewest()
     this.#older = newest.resource
     newest.resource = this
-    young[youngLength] = type
-    young[youngLength + 1] = Boolean(manual)
-    youngLength += 2
-    if (youngLength === young.length) flush()
+    if (++waiting === registry.BATCH) flush()
     else queueFlush()
   }
 
   static {
     // A WeakRef keeps its target alive until the end of the job it was made in: made
     // here, at the end of the resource's job, it holds the resource no longer.
-    const list = (resource, type, manual) => {
-      if (resource.#state !== YOUNG) return
+    const list = (resource) => {
+      const state = resource.#state
+      const type = resource.#type
+      // A listed resource keeps no long type name alive.
+      resource.#type = undefined
+      if (state !== YOUNG && state !== YOUNG_MANUAL) return
       resource.#state = LISTED
       const id = asyncId.call(resource)
       registry.add(id, triggerAsyncId.call(resource), type)
-      if (manual) return
+      if (state === YOUNG_MANUAL) return
       const ref = new WeakRef(resource)
       watched.set(id, ref)
       collected.register(resource, id, ref)
     }
     listYoung = () => {
-      const waiting = []
+      const chain = []
       for (let resource = newest.resource; resource !== undefined; ) {
-        waiting.push(resource)
+        chain.push(resource)
         // The chain must not keep older resources alive.
         const older = resource.#older
         resource.#older = undefined
         resource = older
       }
       newest.resource = undefined
+      waiting = 0
       // Oldest first, as they were made.
-      for (let i = 0; i < youngLength; i += 2) {
-        list(waiting[waiting.length - 1 - i / 2], young[i], young[i + 1])
-        // The list must not keep a long type name alive.
-        young[i] = undefined
-      }
-      youngLength = 0
+      for (let i = chain.length - 1; i >= 0; i--) list(chain[i])
     }
   }
 
@@ -156,11 +158,10 @@ class AsyncResource extends NodeAsyncResource {
     const state = this.#state
     if (state === DESTROYED) return this
     this.#state = DESTROYED
-    if (state === YOUNG && newest.resource === this) {
+    if (newest.resource === this) {
       newest.resource = this.#older
-      this.#older = undefined
-      youngLength -= 2
-      young[youngLength] = undefined
+      this.#older = this.#type = undefined
+      waiting--
     } else if (state === LISTED) {
       const id = asyncId.call(this)
       const ref = watched.get(id)
