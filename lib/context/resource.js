@@ -18,22 +18,31 @@ const carrier = require('./engine')
 const registry = require('./registry')
 
 const YOUNG = 0
-const LISTED = 1
-const DESTROYED = 2
+// Young, and requireManualDestroy: listed without a watch for its collection.
+const YOUNG_MANUAL = 1
+const LISTED = 2
+const DESTROYED = 3
 
-// Young resources wait here with what listing them needs: [resource, type, manual, ...]
-// in the first `youngLength` slots. One destroyed while it is the last waiting leaves
+// Young resources wait in a chain from the newest, each holding the next older one and
+// what listing it needs (its type; its state says whether it is manual), until the end
+// of the job or until BATCH of them wait. One destroyed while it is the newest leaves
 // at once, so a resource made and destroyed within a job is never walked.
-const young = new Array(registry.BATCH * 3).fill(undefined)
-let youngLength = 0
+// Every store goes into a young object: storing a new object into one that has lived
+// long enough to be in V8's old generation (such as a list made at load) costs a write
+// barrier, about 70 instructions per resource. The holder of the newest is replaced
+// every RENEW resources for that reason.
+const RENEW = 256
+let newest = { resource: undefined }
+let untilRenew = RENEW
+let waiting = 0
 let flushQueued = false
 // The end of the job is a reaction of this promise. queueMicrotask would make a Node
 // AsyncResource each time, and Node's AsyncResource code would see two kinds of
 // resource instead of one.
 const resolved = Promise.resolve()
-// Set by AsyncResource's static block: it writes a young resource still alive into the
-// registry, and only the class may touch a resource's state.
-let list
+// Set by AsyncResource's static block, as only the class may touch a resource's state:
+// writes the young resources still alive into the registry.
+let listYoung
 
 // Listed resources that are not requireManualDestroy, by async id: resources() leaves
 // out those collected already (a WeakRef is cleared by the collection itself), and the
@@ -71,19 +80,22 @@ function queueFlush() {
   resolved.then(flush)
 }
 
+function renewNewest() {
+  newest = { resource: newest.resource }
+  untilRenew = RENEW
+}
+
 function flush() {
   flushQueued = false
-  for (let i = 0; i < youngLength; i += 3) {
-    list(young[i], young[i + 1], young[i + 2])
-    // The list must not keep the resource (or a long type name) alive.
-    young[i] = young[i + 1] = undefined
-  }
-  youngLength = 0
+  listYoung()
   registry.send()
 }
 
 class AsyncResource extends NodeAsyncResource {
   #state = YOUNG
+  // While young: the next older young resource, and the type to list it with.
+  #older = undefined
+  #type = undefined
   // The frame to put back on entry, where the engine needs it (see runInAsyncScope).
   // Initialized here, not assigned in the constructor: fields declared in the class
   // body are laid out in the object, where a field added after super() costs a
@@ -96,26 +108,45 @@ class AsyncResource extends NodeAsyncResource {
     const own = typeof options === 'object' && options !== null
     const manual = own ? ownProperty(options, 'requireManualDestroy') : undefined
     super(type, own ? { triggerAsyncId: ownProperty(options, 'triggerAsyncId'), requireManualDestroy: manual } : options)
-    young[youngLength] = this
-    young[youngLength + 1] = type
-    young[youngLength + 2] = Boolean(manual)
-    youngLength += 3
-    if (youngLength === young.length) flush()
+    if (manual) this.#state = YOUNG_MANUAL
+    this.#type = type
+    if (--untilRenew === 0) renewNewest()
+    this.#older = newest.resource
+    newest.resource = this
+    if (++waiting === registry.BATCH) flush()
     else queueFlush()
   }
 
   static {
     // A WeakRef keeps its target alive until the end of the job it was made in: made
     // here, at the end of the resource's job, it holds the resource no longer.
-    list = (resource, type, manual) => {
-      if (resource.#state !== YOUNG) return
+    const list = (resource) => {
+      const state = resource.#state
+      const type = resource.#type
+      // A listed resource keeps no long type name alive.
+      resource.#type = undefined
+      if (state !== YOUNG && state !== YOUNG_MANUAL) return
       resource.#state = LISTED
       const id = asyncId.call(resource)
       registry.add(id, triggerAsyncId.call(resource), type)
-      if (manual) return
+      if (state === YOUNG_MANUAL) return
       const ref = new WeakRef(resource)
       watched.set(id, ref)
       collected.register(resource, id, ref)
+    }
+    listYoung = () => {
+      const chain = []
+      for (let resource = newest.resource; resource !== undefined; ) {
+        chain.push(resource)
+        // The chain must not keep older resources alive.
+        const older = resource.#older
+        resource.#older = undefined
+        resource = older
+      }
+      newest.resource = undefined
+      waiting = 0
+      // Oldest first, as they were made.
+      for (let i = chain.length - 1; i >= 0; i--) list(chain[i])
     }
   }
 
@@ -127,9 +158,10 @@ class AsyncResource extends NodeAsyncResource {
     const state = this.#state
     if (state === DESTROYED) return this
     this.#state = DESTROYED
-    if (state === YOUNG && young[youngLength - 3] === this) {
-      youngLength -= 3
-      young[youngLength] = young[youngLength + 1] = undefined
+    if (newest.resource === this) {
+      newest.resource = this.#older
+      this.#older = this.#type = undefined
+      waiting--
     } else if (state === LISTED) {
       const id = asyncId.call(this)
       const ref = watched.get(id)
