@@ -14,10 +14,11 @@ const { TASK_ABORTED, taskNotFound, typeScriptNotLoadable, workerInit } = requir
 const { ownProperty } = require('../shared/validators')
 const { CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, UNSETTLED_LOADING } = require('./protocol')
 const { connect } = require('./side-channel')
+const { seesSignal } = require('./signal-use')
 const transport = require('./transport')
 
 const { pool, worker, filename, name: defaultName, wakeCell } = getEnvironmentData(CONFIG)
-/** Running tasks' AbortControllers, by task id. */
+/** Running tasks' AbortControllers by task id; undefined for a handler that cannot see its signal (signal-use.js). */
 const controllers = new Map()
 /**
  * Task modules by file URL, each loaded once: `{ url, namespace, exports, handlers }`
@@ -101,15 +102,21 @@ function isObject(value) {
 
 /** Runs one task; returns its encoded outcome if it finished synchronously. */
 function start(id, payload) {
-  const controller = new AbortController()
-  let result
+  let controller, result
   // Nothing may escape: this runs inside the core's call, where a throw would lose the task.
   try {
     const [task, name, url, stores] = transport.decodeTask(payload, channel)
     const handler = handlerFor(url, name)
-    const { signal } = controller
-    // A handler still loading runs once it is there: its module may define the storages of the stores.
-    result = typeof handler === 'function' ? call(handler, task, signal, stores) : handler.then((loaded) => call(loaded, task, signal, stores))
+    if (typeof handler === 'function') {
+      if (seesSignal(handler)) controller = new AbortController()
+      result = call(handler, task, controller?.signal, stores)
+    } else {
+      // A handler still loading runs once it is there (its module may define the storages
+      // of the stores), with a signal that an abort meanwhile has fired already.
+      controller = new AbortController()
+      const { signal } = controller
+      result = handler.then((loaded) => call(loaded, task, signal, stores))
+    }
     if (typeof result?.then !== 'function') return finished(id, transport.encodeValue(result, channel, id))
   } catch (error) {
     return finished(id, transport.encodeThrown(error))
