@@ -183,27 +183,34 @@ function printed() {
 }
 
 /**
- * Runs what the core hands over (`kind, taskId, payload` triples). Completing a task
- * returns the next ones, so a busy worker runs without wake-ups; a loop, not
- * recursion, so that a long queue of synchronous tasks cannot overflow the stack.
- * Then, with nothing left to do, the worker parks (with `atomics: 'sync'`).
+ * Runs what the core hands over: batches, each one ArrayBuffer of a count, then `kind,
+ * taskId, payloadLength` per message as f64s, then the payloads end to end (each task
+ * reads its own in place, through a Buffer over it). Completing a task returns the next
+ * ones, so a busy worker runs without wake-ups; a loop, not recursion, so that a long
+ * queue of synchronous tasks cannot overflow the stack. Then, with nothing left to do,
+ * the worker parks (with `atomics: 'sync'`).
  */
 function onMessages(batch) {
+  let later
   while (batch !== undefined) {
-    let next
-    for (let i = 0; i < batch.length; i += MESSAGE_STRIDE) {
-      const id = batch[i + 1]
-      if (batch[i] !== MessageKind.Run) {
+    const numbers = new Float64Array(batch)
+    const last = numbers[0] * MESSAGE_STRIDE
+    let end = (last + 1) * Float64Array.BYTES_PER_ELEMENT
+    for (let i = 1; i <= last; i += MESSAGE_STRIDE) {
+      const id = numbers[i + 1]
+      const from = end
+      end += numbers[i + 2]
+      if (numbers[i] !== MessageKind.Run) {
         // The reason a handler sees is what Node's own AbortController gives, with piscina's message.
         controllers.get(id)?.abort(new DOMException(TASK_ABORTED, 'AbortError'))
         continue
       }
-      const outcome = start(id, batch[i + 2])
+      const outcome = start(id, Buffer.from(batch, from, end - from))
       if (outcome === undefined) continue
       const more = core.complete(id, outcome)
-      if (more !== undefined) next = next === undefined ? more : next.concat(more)
+      if (more !== undefined) (later ??= []).push(more)
     }
-    batch = next
+    batch = later?.shift()
   }
   schedulePark()
 }
