@@ -20,8 +20,9 @@ const PLAIN = /[\w$\s,{}[\]:]/
 const checked = new WeakMap()
 
 /**
- * False only for a handler that provably cannot read its second argument: a strict-mode
- * function (no `handler.arguments` to read it from while it runs) whose source declares
+ * False only for a handler that provably cannot read its second argument: an arrow
+ * function, a method or a strict-mode function (none has a `handler.arguments` to read it
+ * from while it runs) whose source declares
  * at most one parameter (no default, no rest) and names neither `arguments` nor `eval`.
  * Anything unusual (a bound function, a Proxy, a native one, a comment in the parameter
  * list, a name past ASCII) gets a signal.
