@@ -179,3 +179,22 @@ test("signal may be an EventEmitter of 'abort', as piscina takes it: a queued an
   assertAbortError(t, await t.throwsAsync(viaTarget), undefined)
   await pool.close()
 })
+
+test('one batch of an abort between runs of every payload form: each message read where it lies', async (t) => {
+  const pool = new WorkerPool({ filename: TASKS, maxThreads: 1, concurrentTasksPerWorker: 8 })
+  const controller = new AbortController()
+  const id = uid('batched')
+  const aborted = pool.run(id, { name: 'waitForAbort', signal: controller.signal })
+  await events.next((m) => m.started === id)
+  // Everything below waits in the worker's inbox while it blocks, and reaches it in one batch.
+  const blocked = pool.run(300, { name: 'block' })
+  await sleep(50)
+  controller.abort()
+  const long = 'x'.repeat(1000)
+  const runs = [pool.run(new Map([[1, { a: [2] }]]), { name: 'echo' }), pool.run(long, { name: 'echo' }), pool.run({ a: 1, b: 2 }, { name: 'add' }), pool.run('', { name: 'echo' })]
+  await t.throwsAsync(aborted, { name: 'AbortError' })
+  t.is(await blocked, 300)
+  t.deepEqual(await Promise.all(runs), [new Map([[1, { a: [2] }]]), long, 3, ''])
+  t.true((await events.next((m) => m.aborted === id)).isSignal)
+  await pool.close()
+})

@@ -214,3 +214,18 @@ test('an unsettled top-level await: the cause has a code, and the worker exits w
   t.is(await exit, 13)
   await pool.close()
 })
+
+test('a batch whose wake-up comes as its worker is terminated goes to the replacement: none of its tasks is lost', async (t) => {
+  const own = new WorkerPool({ filename: TASKS, maxThreads: 1, concurrentTasksPerWorker: 4 })
+  // Up and attached: a starting worker's inbox waits for it, and goes back whole if it ends.
+  t.is(await run(own, 'add', { a: 0, b: 0 }), 0)
+  const blocked = run(own, 'block', 300)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  // In the blocked worker's inbox, with its wake-up pending, when the thread ends.
+  const waiting = [run(own, 'add', { a: 1, b: 1 }), run(own, 'echo', ''), run(own, 'echo', 'x'.repeat(1000))]
+  const [victim] = own.threads
+  await victim.terminate()
+  t.is((await t.throwsAsync(blocked)).code, 'ERR_BATON_WORKER_EXITED')
+  t.deepEqual(await Promise.all(waiting), [2, '', 'x'.repeat(1000)])
+  await own.close()
+})

@@ -14,10 +14,11 @@ const { TASK_ABORTED, taskNotFound, typeScriptNotLoadable, workerInit } = requir
 const { ownProperty } = require('../shared/validators')
 const { CONFIG, EXITED_LOADING, MESSAGE_STRIDE, MessageKind, READY, UNSETTLED_LOADING } = require('./protocol')
 const { connect } = require('./side-channel')
+const { seesSignal } = require('./signal-use')
 const transport = require('./transport')
 
 const { pool, worker, filename, name: defaultName, wakeCell } = getEnvironmentData(CONFIG)
-/** Running tasks' AbortControllers, by task id. */
+/** Running tasks' AbortControllers by task id; undefined for a handler that cannot see its signal (signal-use.js). */
 const controllers = new Map()
 /**
  * Task modules by file URL, each loaded once: `{ url, namespace, exports, handlers }`
@@ -101,15 +102,21 @@ function isObject(value) {
 
 /** Runs one task; returns its encoded outcome if it finished synchronously. */
 function start(id, payload) {
-  const controller = new AbortController()
-  let result
+  let controller, result
   // Nothing may escape: this runs inside the core's call, where a throw would lose the task.
   try {
     const [task, name, url, stores] = transport.decodeTask(payload, channel)
     const handler = handlerFor(url, name)
-    const { signal } = controller
-    // A handler still loading runs once it is there: its module may define the storages of the stores.
-    result = typeof handler === 'function' ? call(handler, task, signal, stores) : handler.then((loaded) => call(loaded, task, signal, stores))
+    if (typeof handler === 'function') {
+      if (seesSignal(handler)) controller = new AbortController()
+      result = call(handler, task, controller?.signal, stores)
+    } else {
+      // A handler still loading runs once it is there (its module may define the storages
+      // of the stores), with a signal that an abort meanwhile has fired already.
+      controller = new AbortController()
+      const { signal } = controller
+      result = handler.then((loaded) => call(loaded, task, signal, stores))
+    }
     if (typeof result?.then !== 'function') return finished(id, transport.encodeValue(result, channel, id))
   } catch (error) {
     return finished(id, transport.encodeThrown(error))
@@ -176,27 +183,34 @@ function printed() {
 }
 
 /**
- * Runs what the core hands over (`kind, taskId, payload` triples). Completing a task
- * returns the next ones, so a busy worker runs without wake-ups; a loop, not
- * recursion, so that a long queue of synchronous tasks cannot overflow the stack.
- * Then, with nothing left to do, the worker parks (with `atomics: 'sync'`).
+ * Runs what the core hands over: batches, each one ArrayBuffer of a count, then `kind,
+ * taskId, payloadLength` per message as f64s, then the payloads end to end (each task
+ * reads its own in place, through a Buffer over it). Completing a task returns the next
+ * ones, so a busy worker runs without wake-ups; a loop, not recursion, so that a long
+ * queue of synchronous tasks cannot overflow the stack. Then, with nothing left to do,
+ * the worker parks (with `atomics: 'sync'`).
  */
 function onMessages(batch) {
+  let later
   while (batch !== undefined) {
-    let next
-    for (let i = 0; i < batch.length; i += MESSAGE_STRIDE) {
-      const id = batch[i + 1]
-      if (batch[i] !== MessageKind.Run) {
+    const numbers = new Float64Array(batch)
+    const last = numbers[0] * MESSAGE_STRIDE
+    let end = (last + 1) * Float64Array.BYTES_PER_ELEMENT
+    for (let i = 1; i <= last; i += MESSAGE_STRIDE) {
+      const id = numbers[i + 1]
+      const from = end
+      end += numbers[i + 2]
+      if (numbers[i] !== MessageKind.Run) {
         // The reason a handler sees is what Node's own AbortController gives, with piscina's message.
         controllers.get(id)?.abort(new DOMException(TASK_ABORTED, 'AbortError'))
         continue
       }
-      const outcome = start(id, batch[i + 2])
+      const outcome = start(id, Buffer.from(batch, from, end - from))
       if (outcome === undefined) continue
       const more = core.complete(id, outcome)
-      if (more !== undefined) next = next === undefined ? more : next.concat(more)
+      if (more !== undefined) (later ??= []).push(more)
     }
-    batch = next
+    batch = later?.shift()
   }
   schedulePark()
 }

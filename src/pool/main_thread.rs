@@ -1,16 +1,17 @@
 //! `PoolCore`: the pool's native half on the main thread.
 
-use std::ptr;
 use std::sync::Arc;
 
 use baton_napi::channel::{self, Receiver};
 use napi::bindgen_prelude::{BufferSlice, Function, FunctionRef};
-use napi::{check_status, sys, Env, Result};
+use napi::{sys, Env, Result};
 use napi_derive::napi;
 use parking_lot::Mutex;
 
 use super::dispatch::{Abort, Dispatch, WorkerId};
-use super::{register, unregister, BatchHandler, Finished, Inner, Pool, SETTLED_STRIDE};
+use super::{
+  batch_buffer, register, unregister, BatchHandler, Finished, Inner, Pool, SETTLED_STRIDE,
+};
 
 #[napi]
 pub struct PoolCore {
@@ -185,36 +186,19 @@ impl Drop for PoolCore {
   }
 }
 
-/// The whole batch in one ArrayBuffer, one allocation and no N-API call per task: a
-/// count, then `SETTLED_STRIDE` numbers per task (see `SETTLED_STRIDE`), all as
-/// native-endian f64s that a Float64Array over the buffer reads, then the payloads
-/// end to end, the buffer's length rounded up to whole f64s.
+/// The batch in one ArrayBuffer (`batch_buffer`): `SETTLED_STRIDE` numbers per task.
 fn settle(env: &Env, on_settled: &BatchHandler, batch: Vec<Finished>) -> Result<()> {
-  const F64: usize = std::mem::size_of::<f64>();
-  let header = (1 + batch.len() * SETTLED_STRIDE as usize) * F64;
-  let payloads: usize = batch.iter().map(|finished| finished.payload.len()).sum();
-  let length = (header + payloads).next_multiple_of(F64);
-  let mut data = ptr::null_mut();
-  let mut buffer = ptr::null_mut();
-  check_status!(unsafe {
-    sys::napi_create_arraybuffer(env.raw(), length, &mut data, &mut buffer)
-  })?;
-  // SAFETY: N-API gave `length` writable bytes at `data`, owned by `buffer`, which
-  // nothing else can reach before the handler is called below.
-  let bytes = unsafe { std::slice::from_raw_parts_mut(data.cast::<u8>(), length) };
-  let mut numbers = bytes[..header].chunks_exact_mut(F64);
-  let mut put = |n: f64| numbers.next().unwrap().copy_from_slice(&n.to_ne_bytes());
-  put(batch.len() as f64);
-  for finished in &batch {
-    put(finished.task as f64);
-    put(finished.payload.len() as f64);
-    put(finished.timing.wait_ns as f64);
-    put(finished.timing.run_ns as f64);
-  }
-  let mut at = header;
-  for finished in &batch {
-    bytes[at..at + finished.payload.len()].copy_from_slice(&finished.payload);
-    at += finished.payload.len();
-  }
+  let buffer = batch_buffer(
+    env,
+    &batch,
+    SETTLED_STRIDE,
+    |finished, put| {
+      put(finished.task as f64);
+      put(finished.payload.len() as f64);
+      put(finished.timing.wait_ns as f64);
+      put(finished.timing.run_ns as f64);
+    },
+    |finished| &finished.payload,
+  )?;
   on_settled.borrow_back(env)?.call(buffer)
 }

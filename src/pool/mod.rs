@@ -16,21 +16,22 @@
 //! transferred buffer, a `SharedArrayBuffer`) goes by postMessage on the worker's
 //! MessageChannel, and its bytes here are a marker for it (`lib/pool/side-channel.js`),
 //! pinned to that worker (`Dispatch::submit_to`). Wake-ups in both directions go through `baton_napi::channel`,
-//! so one wake-up carries every message waiting. Batches reach JS as flat arrays (a
-//! worker's) or one ArrayBuffer (the main thread's), whose
-//! layout (strides, message kinds) is exported from here for the JS side to read.
+//! so one wake-up carries every message waiting. A batch reaches JS, on either side, as
+//! one ArrayBuffer (`batch_buffer`), whose layout (strides, message kinds) is exported
+//! from here for the JS side to read.
 
 mod dispatch;
 mod main_thread;
 mod worker_thread;
 
 use std::collections::HashMap;
+use std::ptr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, LazyLock, Weak};
 
 use baton_napi::channel::Sender;
-use napi::bindgen_prelude::{Array, FunctionRef};
-use napi::{sys, Env, Result};
+use napi::bindgen_prelude::FunctionRef;
+use napi::{check_status, sys, Env, Result};
 use napi_derive::napi;
 use parking_lot::Mutex;
 
@@ -42,16 +43,16 @@ use dispatch::{Dispatch, TaskId, Timing, Wake, WorkerId};
 pub const SETTLED_STRIDE: u32 = 4;
 
 /// Numbers per message in the batches `PoolWorker` hands its `onMessages`:
-/// `kind, taskId, payload`.
+/// `kind, taskId, payload length` (the payloads follow the numbers).
 #[napi]
 pub const MESSAGE_STRIDE: u32 = 3;
 
-/// The kind of a message to a worker, first in each of its triples.
+/// The kind of a message to a worker, first in each of its numbers.
 #[napi]
 pub enum MessageKind {
-  /// Run the task; the payload is its serialized form, a Buffer.
+  /// Run the task; the payload is its serialized form.
   Run = 1,
-  /// Abort the task if it still runs; the payload is `undefined`.
+  /// Abort the task if it still runs; the payload is empty.
   Abort = 2,
 }
 
@@ -134,8 +135,40 @@ fn unregister(id: u32) {
 /// A JS function that takes one batch, held past the call that gave it.
 type BatchHandler = FunctionRef<sys::napi_value, ()>;
 
-/// Hands `batch` to `handler` on the JS thread of `env`, on either side of the pool.
-fn hand_over(env: &Env, handler: &BatchHandler, batch: Array) -> Result<()> {
-  use napi::bindgen_prelude::JsValue;
-  handler.borrow_back(env)?.call(batch.raw())
+/// A whole batch in one ArrayBuffer, one allocation and no N-API call per entry: a
+/// count, then `stride` numbers per entry (`numbers` writes them), all as native-endian
+/// f64s that a Float64Array over the buffer reads, then the entries' payloads end to
+/// end, the buffer's length rounded up to whole f64s.
+fn batch_buffer<T>(
+  env: &Env,
+  entries: &[T],
+  stride: u32,
+  numbers: impl Fn(&T, &mut dyn FnMut(f64)),
+  payload: impl Fn(&T) -> &[u8],
+) -> Result<sys::napi_value> {
+  const F64: usize = std::mem::size_of::<f64>();
+  let header = (1 + entries.len() * stride as usize) * F64;
+  let payloads: usize = entries.iter().map(|entry| payload(entry).len()).sum();
+  let length = (header + payloads).next_multiple_of(F64);
+  let mut data = ptr::null_mut();
+  let mut buffer = ptr::null_mut();
+  check_status!(unsafe {
+    sys::napi_create_arraybuffer(env.raw(), length, &mut data, &mut buffer)
+  })?;
+  // SAFETY: N-API gave `length` writable bytes at `data`, owned by `buffer`, which
+  // nothing else can reach before it is returned.
+  let bytes = unsafe { std::slice::from_raw_parts_mut(data.cast::<u8>(), length) };
+  let mut slots = bytes[..header].chunks_exact_mut(F64);
+  let mut put = |n: f64| slots.next().unwrap().copy_from_slice(&n.to_ne_bytes());
+  put(entries.len() as f64);
+  for entry in entries {
+    numbers(entry, &mut put);
+  }
+  let mut at = header;
+  for entry in entries {
+    let payload = payload(entry);
+    bytes[at..at + payload.len()].copy_from_slice(payload);
+    at += payload.len();
+  }
+  Ok(buffer)
 }

@@ -3,12 +3,14 @@
 use std::sync::Arc;
 
 use baton_napi::channel::{self, Receiver};
-use napi::bindgen_prelude::{Array, BufferSlice, Either, Function, Undefined};
+use napi::bindgen_prelude::{
+  BufferSlice, Either, Function, ToNapiValue, TypeName, Undefined, ValueType,
+};
 use napi::{sys, Env, Error, Result, Status};
 use napi_derive::napi;
 
 use super::dispatch::{Message, WorkerId};
-use super::{find, hand_over, Finished, MessageKind, Pool, MESSAGE_STRIDE};
+use super::{batch_buffer, find, Finished, MessageKind, Pool, MESSAGE_STRIDE};
 
 #[napi]
 pub struct PoolWorker {
@@ -20,8 +22,8 @@ pub struct PoolWorker {
 #[napi]
 impl PoolWorker {
   /// Attaches this thread as worker `worker` of pool `pool`. From now on it is given
-  /// tasks: `onMessages(batch)` receives them as a flat array of `MESSAGE_STRIDE`
-  /// values each: `kind` (a `MessageKind`), `taskId`, `payload`.
+  /// tasks: `onMessages(batch)` receives them in one ArrayBuffer (`batch_buffer`),
+  /// `MESSAGE_STRIDE` numbers each: `kind` (a `MessageKind`), `taskId`, payload length.
   #[napi(constructor)]
   pub fn new(
     env: Env,
@@ -47,7 +49,7 @@ impl PoolWorker {
           return Err(e);
         }
       };
-      hand_over(env, &on_messages, batch)
+      on_messages.borrow_back(env)?.call(batch.0)
     })?;
     pool.inner.lock().wakers.insert(worker, waker);
     if !pool.with(|d| d.attach(worker)) {
@@ -62,12 +64,12 @@ impl PoolWorker {
   /// Reports a finished task with its serialized outcome, and returns the messages
   /// that wait for this worker now (the next task, without a wake-up), if any.
   #[napi]
-  pub fn complete<'env>(
+  pub fn complete(
     &self,
-    env: &'env Env,
+    env: &Env,
     task: f64,
     payload: BufferSlice,
-  ) -> Result<Either<Array<'env>, Undefined>> {
+  ) -> Result<Either<Batch, Undefined>> {
     let task = task as u64;
     let (timing, messages) = self.pool.with(|d| {
       let timing = d.complete(self.worker, task);
@@ -85,23 +87,20 @@ impl PoolWorker {
   /// messages waiting now, if any, and then the worker must not wait; else it is parked,
   /// and the main thread notifies the cell when the next message comes.
   #[napi]
-  pub fn park<'env>(&self, env: &'env Env) -> Result<Either<Array<'env>, Undefined>> {
+  pub fn park(&self, env: &Env) -> Result<Either<Batch, Undefined>> {
     let messages = self.pool.with(|d| d.park(self.worker));
     batch_or_none(env, &messages)
   }
 
   /// The messages waiting now, if any: after a wait on the wake cell ended.
   #[napi]
-  pub fn take<'env>(&self, env: &'env Env) -> Result<Either<Array<'env>, Undefined>> {
+  pub fn take(&self, env: &Env) -> Result<Either<Batch, Undefined>> {
     let messages = self.pool.with(|d| d.take(self.worker));
     batch_or_none(env, &messages)
   }
 }
 
-fn batch_or_none<'env>(
-  env: &'env Env,
-  messages: &[Message],
-) -> Result<Either<Array<'env>, Undefined>> {
+fn batch_or_none(env: &Env, messages: &[Message]) -> Result<Either<Batch, Undefined>> {
   if messages.is_empty() {
     Ok(Either::B(()))
   } else {
@@ -109,23 +108,46 @@ fn batch_or_none<'env>(
   }
 }
 
-fn to_batch<'env>(env: &'env Env, messages: &[Message]) -> Result<Array<'env>> {
-  let stride = MESSAGE_STRIDE;
-  let mut array = env.create_array(messages.len() as u32 * stride)?;
-  for (i, message) in (0u32..).zip(messages) {
-    let at = i * stride;
-    match message {
+/// A batch of messages, one ArrayBuffer (`batch_buffer`), returned to JS as it is.
+pub struct Batch(sys::napi_value);
+
+impl ToNapiValue for Batch {
+  unsafe fn to_napi_value(_: sys::napi_env, batch: Self) -> Result<sys::napi_value> {
+    Ok(batch.0)
+  }
+}
+
+impl TypeName for Batch {
+  fn type_name() -> &'static str {
+    "ArrayBuffer"
+  }
+
+  fn value_type() -> ValueType {
+    ValueType::Object
+  }
+}
+
+fn to_batch(env: &Env, messages: &[Message]) -> Result<Batch> {
+  let buffer = batch_buffer(
+    env,
+    messages,
+    MESSAGE_STRIDE,
+    |message, put| match message {
       Message::Run(task, payload) => {
-        array.set(at, MessageKind::Run as u32)?;
-        array.set(at + 1, *task as f64)?;
-        array.set(at + 2, BufferSlice::copy_from(env, payload)?)?;
+        put(MessageKind::Run as u32 as f64);
+        put(*task as f64);
+        put(payload.len() as f64);
       }
       Message::Abort(task) => {
-        array.set(at, MessageKind::Abort as u32)?;
-        array.set(at + 1, *task as f64)?;
-        array.set(at + 2, ())?;
+        put(MessageKind::Abort as u32 as f64);
+        put(*task as f64);
+        put(0.0);
       }
-    }
-  }
-  Ok(array)
+    },
+    |message| match message {
+      Message::Run(_, payload) => payload,
+      Message::Abort(_) => &[],
+    },
+  )?;
+  Ok(Batch(buffer))
 }
