@@ -1,7 +1,8 @@
 'use strict'
 
 // What crosses between the main thread and a pool worker, as bytes the native queue
-// can hold: `v8.serialize`, the structured clone algorithm that postMessage uses. What
+// can hold: `v8.serialize`, the structured clone algorithm that postMessage uses, or,
+// for a plain value with many entries, JSON that JSON.parse reads back as the same. What
 // that format cannot hold (a SharedArrayBuffer, which postMessage shares) or must not
 // copy (buffers that move) goes by postMessage on the worker's side channel instead
 // (side-channel.js), and the bytes are a marker for it. Errors are encoded by hand,
