@@ -10,7 +10,7 @@ const v8 = require('node:v8')
 const { isDeepStrictEqual } = require('node:util')
 const { MessageChannel } = require('node:worker_threads')
 const transport = require('../lib/pool/transport')
-const { NOT_PLAIN } = require('../lib/pool/wire')
+const { NOT_PLAIN, readValue, writeArray } = require('../lib/pool/wire')
 const { writeJsonArray } = require('../lib/pool/json')
 const { SideChannel } = require('../lib/pool/side-channel')
 
@@ -281,6 +281,10 @@ test('readers take any Uint8Array view, a batch of outcomes read in place', (t) 
   const view = new Uint8Array(task.length + 3)
   view.set(task, 3)
   t.deepEqual(transport.decodeTask(view.subarray(3)), [order(2), 'echo', 'file:///x.js', undefined])
+  // wire.js reads V8's format in place from a view too, not only from a Buffer.
+  const small = new Uint8Array(Buffer.from(writeArray([1, 'a', { b: [null] }])))
+  t.deepEqual(readValue(small), [1, 'a', { b: [null] }])
+  t.deepEqual(readValue(small.subarray(0), 0, small.length), [1, 'a', { b: [null] }])
 })
 
 test('the JSON writer declines a value being written while one is (a getter that submits)', (t) => {

@@ -237,12 +237,8 @@ function describe(problem) {
  * @returns {Outcome}
  */
 function decodeOutcome(bytes, channels, start = 0, end = bytes.length) {
-  let envelope
-  if (isJson(bytes, start)) envelope = readJsonArray(bytes, start, end)
-  else {
-    envelope = end - start > V8_READS_FROM ? NOT_PLAIN : readValue(bytes, start, end)
-    if (envelope === NOT_PLAIN) envelope = readOther(bytes.subarray(start, end), channels)
-  }
+  let envelope = end - start > V8_READS_FROM ? NOT_PLAIN : readValue(bytes, start, end)
+  if (envelope === NOT_PLAIN) envelope = isJson(bytes, start) ? readJsonArray(bytes, start, end) : readOther(bytes.subarray(start, end), channels)
   const [kind, value] = envelope
   return kind === OK ? { ok: true, value } : { ok: false, error: decodeError(value) }
 }

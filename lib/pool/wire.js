@@ -375,7 +375,12 @@ function read(depth) {
 
 /** The value V8 serialized into `bytes` (from `start` to `stop`), or NOT_PLAIN if it is not plain. */
 function readValue(bytes, start = 0, stop = bytes?.length) {
-  if (!Buffer.isBuffer(bytes) || stop - start < HEADER.length) return NOT_PLAIN
+  if (!Buffer.isBuffer(bytes)) {
+    if (!(bytes instanceof Uint8Array)) return NOT_PLAIN
+    // A view of the same memory, for Buffer's decoders.
+    bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+  if (stop - start < HEADER.length) return NOT_PLAIN
   for (let i = 0; i < HEADER.length; i++) if (bytes[start + i] !== HEADER[i]) return NOT_PLAIN
   input = bytes
   at = start + HEADER.length
