@@ -12,6 +12,8 @@ const { serialize } = require('node:v8')
 const { isProxy } = require('node:util').types
 
 const NOT_PLAIN = Symbol('baton.notPlain')
+/** What writeArray returns for a value with more entries than it was asked to write. */
+const LARGE = Symbol('baton.large')
 
 // V8's header, as this Node writes it: 0xFF and the format version.
 const HEADER = serialize(undefined).subarray(0, -1)
@@ -50,6 +52,9 @@ function sighted(v) {
   return false
 }
 let writing = false
+/** writeArray's `largeFrom`, and whether a value reached it. */
+let largeFrom = Infinity
+let large = false
 let dv = new DataView(out.buffer, out.byteOffset, out.byteLength)
 
 function room(n) {
@@ -151,8 +156,14 @@ function value(v, depth) {
   }
 }
 
+function isLarge() {
+  large = true
+  return false
+}
+
 function object(v, depth) {
   if (depth >= MAX_DEPTH || seenCount >= MAX_OBJECTS || sighted(v) || isProxy(v)) return false
+  const first = seenCount === 0
   seen[seenCount++] = v
   const proto = Object.getPrototypeOf(v)
   if (proto === Array.prototype) {
@@ -161,6 +172,7 @@ function object(v, depth) {
     // Dense, with no property besides its elements.
     const keys = Object.keys(v)
     if (keys.length !== length) return false
+    if (first && length >= largeFrom) return isLarge()
     room(1)
     out[pos++] = BEGIN_ARRAY
     varint(length)
@@ -175,6 +187,7 @@ function object(v, depth) {
   }
   if (proto !== Object.prototype) return false
   const keys = Object.keys(v)
+  if (first && keys.length >= largeFrom) return isLarge()
   room(1)
   out[pos++] = BEGIN_OBJECT
   for (let i = 0; i < keys.length; i++) {
@@ -195,12 +208,16 @@ function object(v, depth) {
  * `values` as V8 would serialize the array `values`, or NOT_PLAIN. `values` is an
  * array baton made (an envelope: dense, nothing else on it), so only its elements are
  * checked. The bytes are a view of a buffer that the next call overwrites: copy them
- * (as the native core does) before encoding again.
+ * (as the native core does) before encoding again. LARGE if the first object met has
+ * `largeFrom` entries or more: nothing of the value has been read then (no getter ran),
+ * so that the caller may write it otherwise.
  */
-function writeArray(values) {
+function writeArray(values, largeFrom_ = Infinity) {
   // A getter that submits a task while this one is written: that one takes the general path.
   if (writing) return NOT_PLAIN
   writing = true
+  largeFrom = largeFrom_
+  large = false
   try {
     pos = 0
     const length = values.length
@@ -208,7 +225,7 @@ function writeArray(values) {
     for (let i = 0; i < HEADER.length; i++) out[pos++] = HEADER[i]
     out[pos++] = BEGIN_ARRAY
     varint(length)
-    for (let i = 0; i < length; i++) if (!value(values[i], 1)) return NOT_PLAIN
+    for (let i = 0; i < length; i++) if (!value(values[i], 1)) return large ? LARGE : NOT_PLAIN
     room(11)
     out[pos++] = END_ARRAY
     varint(0)
@@ -358,7 +375,12 @@ function read(depth) {
 
 /** The value V8 serialized into `bytes` (from `start` to `stop`), or NOT_PLAIN if it is not plain. */
 function readValue(bytes, start = 0, stop = bytes?.length) {
-  if (!Buffer.isBuffer(bytes) || stop - start < HEADER.length) return NOT_PLAIN
+  if (!Buffer.isBuffer(bytes)) {
+    if (!(bytes instanceof Uint8Array)) return NOT_PLAIN
+    // A view of the same memory, for Buffer's decoders.
+    bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  }
+  if (stop - start < HEADER.length) return NOT_PLAIN
   for (let i = 0; i < HEADER.length; i++) if (bytes[start + i] !== HEADER[i]) return NOT_PLAIN
   input = bytes
   at = start + HEADER.length
@@ -374,4 +396,4 @@ function readValue(bytes, start = 0, stop = bytes?.length) {
   }
 }
 
-module.exports = { NOT_PLAIN, readValue, writeArray }
+module.exports = { LARGE, NOT_PLAIN, readValue, writeArray }
