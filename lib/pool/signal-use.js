@@ -8,6 +8,8 @@
 // none, which nothing it runs can tell apart; every other handler gets its own signal.
 
 const { toString } = Function.prototype
+/** Function.prototype's `arguments` accessor: it throws for every function but a sloppy one. */
+const argumentsOf = Object.getOwnPropertyDescriptor(Function.prototype, 'arguments')?.get
 
 /** Up to the `(` of a parameter list: `function name(`, `async (`, `function* (`, a method's `name(`. */
 const HEAD = /^(?:async\s*)?(?:function\b\s*)?\*?\s*[\w$]*\s*\(/
@@ -37,8 +39,7 @@ function seesSignal(handler) {
 }
 
 function check(handler) {
-  // Sloppy functions have their own `arguments`, which other code can read during a call.
-  if (Object.hasOwn(handler, 'arguments')) return true
+  if (isSloppy(handler)) return true
   let source
   try {
     source = toString.call(handler)
@@ -61,6 +62,21 @@ function check(handler) {
     else if (c === ',' && depth === 0) return true
   }
   return true
+}
+
+/**
+ * Whether `handler` is a sloppy-mode function, whose `arguments` other code can read
+ * while it runs: an own property up to Node 24's V8, the prototype's accessor from
+ * Node 26's on (which throws for any other function). Without that accessor: assumed so.
+ */
+function isSloppy(handler) {
+  if (Object.hasOwn(handler, 'arguments') || argumentsOf === undefined) return true
+  try {
+    argumentsOf.call(handler)
+    return true
+  } catch {
+    return false
+  }
 }
 
 module.exports = { seesSignal }
