@@ -10,12 +10,8 @@
 // returns NOT_PLAIN, for transport.js's other paths.
 
 const { isProxy } = require('node:util').types
-const { NOT_PLAIN } = require('./wire')
-
-/** Beyond these the general path is as fast, and a value this big is not a plain task. */
-const MAX_DEPTH = 8
-const MAX_OBJECTS = 64
-const MAX_ARRAY = 1024
+// The same bounds as wire.js's: a value is plain to both or to neither for its size.
+const { MAX_ARRAY, MAX_DEPTH, MAX_OBJECTS, NOT_PLAIN } = require('./wire')
 
 const QUOTE = 0x22
 const BACKSLASH = 0x5c

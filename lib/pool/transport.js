@@ -41,12 +41,11 @@ function serializeUnshared(value) {
 const PORTED = Symbol('baton.ported')
 
 /**
- * What `payload` (any Uint8Array) holds: JSON (json.js); V8's format, read by wire.js
- * if plain, else by V8; or, for a marker, what was posted on `channel` (a SideChannel,
- * or the pool's SideChannels).
+ * What V8's format in `payload` (any Uint8Array) holds: read by wire.js if plain, else
+ * by V8; or, for a marker, what was posted on `channel` (a SideChannel, or the pool's
+ * SideChannels). JSON is told apart before this (decodeTask).
  */
 function read(payload, channel) {
-  if (isJson(payload)) return readJsonArray(payload)
   const plain = payload.length > V8_READS_FROM ? NOT_PLAIN : readValue(payload)
   return plain === NOT_PLAIN ? readOther(payload, channel) : plain
 }

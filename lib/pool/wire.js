@@ -396,4 +396,4 @@ function readValue(bytes, start = 0, stop = bytes?.length) {
   }
 }
 
-module.exports = { LARGE, NOT_PLAIN, readValue, writeArray }
+module.exports = { LARGE, MAX_ARRAY, MAX_DEPTH, MAX_OBJECTS, NOT_PLAIN, readValue, writeArray }
