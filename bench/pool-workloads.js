@@ -250,6 +250,13 @@ parentPort.on('message', (n) => {
   parentPort.postMessage(x)
 })`
 
+/** The same with a message back per task, as a pool's worker reports each result. */
+const REPLYING_SPINNER = `const { parentPort, workerData } = require('node:worker_threads')
+const { spin } = require(workerData.tasks)
+parentPort.on('message', (n) => {
+  for (let i = 0; i < n; i++) parentPort.postMessage(spin(workerData.steps))
+})`
+
 /** Replies to each message with its value plus one. */
 const ECHO = `const { parentPort } = require('node:worker_threads')
 parentPort.on('message', (x) => parentPort.postMessage(x + 1))`
@@ -277,6 +284,31 @@ const FLOORS = {
     const work = (n) =>
       Promise.all(workers.map((worker) => reply(worker, () => worker.postMessage(n / THREADS)).then((x) => check(x === expected, 'spin'))))
     const result = await throughput(work, c.cpu)
+    await Promise.all(workers.map((worker) => worker.terminate()))
+    return { tasksPerSec: result.tasksPerSec }
+  },
+  /**
+   * The same, each task's result posted back as it is done, the main thread taking each
+   * message: what a pool that reports every result can reach at most.
+   */
+  async bareThreadsReplying(c) {
+    const workerData = { tasks: join(FIXTURES, 'workloads.js'), steps: c.spinSteps }
+    const workers = await Promise.all(Array.from({ length: THREADS }, () => startBare(REPLYING_SPINNER, { workerData })))
+    const expected = spin(c.spinSteps)
+    const results = (worker, n) =>
+      new Promise((resolve) => {
+        let left = n
+        const onMessage = (x) => {
+          check(x === expected, 'spin')
+          if (--left === 0) {
+            worker.off('message', onMessage)
+            resolve()
+          }
+        }
+        worker.on('message', onMessage)
+        worker.postMessage(n)
+      })
+    const result = await throughput((n) => Promise.all(workers.map((worker) => results(worker, n / THREADS))), c.cpu)
     await Promise.all(workers.map((worker) => worker.terminate()))
     return { tasksPerSec: result.tasksPerSec }
   },
@@ -323,7 +355,7 @@ const FLOORS = {
 }
 
 /** Each workload's floors (and the one-thread rate of the CPU-bound task), run beside its pools in every round. */
-const FLOORS_OF = { cpu: ['oneThread', 'bareThreads'], latency: ['barePost', 'bareAtomics'], memory: ['bareWorker'] }
+const FLOORS_OF = { cpu: ['oneThread', 'bareThreads', 'bareThreadsReplying'], latency: ['barePost', 'bareAtomics'], memory: ['bareWorker'] }
 
 async function child(poolName, workload, config) {
   if (Object.hasOwn(FLOORS, poolName)) return FLOORS[poolName](config)
@@ -424,6 +456,7 @@ const ROWS = [
  */
 const FLOOR_ROWS = [
   ['cpu', 'bareThreads', 'tasksPerSec', `CPU-bound tasks of about 1 ms, ${THREADS} bare Workers back to back: tasks/s`, 'CPU-bound', 'higher'],
+  ['cpu', 'bareThreadsReplying', 'tasksPerSec', 'the same, each result posted back by postMessage: tasks/s', 'CPU-bound, a reply per task', 'higher'],
   ['latency', 'barePost', 'p50Us', `one message to a bare Worker idle ${IDLE_MS} ms and back, postMessage both ways: p50 µs`, 'idle p50, postMessage', 'lower'],
   ['latency', 'barePost', 'p99Us', 'the same: p99 µs', 'idle p99, postMessage', 'lower'],
   ['latency', 'bareAtomics', 'p50Us', 'the same by Atomics.notify to a worker in Atomics.wait, postMessage back: p50 µs', 'idle p50, Atomics', 'lower'],
@@ -479,7 +512,7 @@ function main() {
     const of = (name) => perRound[workload][name].map((r) => r[figure])
     const vs = Object.fromEntries(POOLS.map((p) => [p, h.compare(of(p), of(floor))]))
     const row = { workload, floor, figure, label, short, better, value: h.median(of(floor)), vs }
-    if (floor === 'bareThreads') row.efficiency = h.compare(of(floor), perRound.cpu.oneThread.map((r) => THREADS * r.tasksPerSec)).paired
+    if (workload === 'cpu') row.efficiency = h.compare(of(floor), perRound.cpu.oneThread.map((r) => THREADS * r.tasksPerSec)).paired
     return row
   })
   const result = {
@@ -539,20 +572,21 @@ function tables(result) {
       `then what ${config.queued.toLocaleString('en-US')} tasks submitted in one loop add while they wait behind workers held busy. Main-thread CPU: ${cpuName}.`,
   ]
   const goalRows = rows.flatMap((row) => row.goals.map((goal) => ({ row, goal })))
-  const cpuFloor = floors.find((row) => row.efficiency !== undefined)
+  const cpuFloor = (floor) => floors.find((row) => row.floor === floor)
   const floorsTable = {
     id: 'pool-workloads-floors',
     title: 'Worker pools: the floors of this machine, bare worker_threads and no pool (for information)',
     notes: [
       'What no pool can beat here, measured in the same rounds as the pools above, a fresh process each: ' +
-        `${THREADS} bare Workers each running the CPU-bound task back to back (a message per run of ${config.cpu.tasks.toLocaleString('en-US')} tasks, none per task); ` +
+        `${THREADS} bare Workers each running the CPU-bound task back to back (a message per run of ${config.cpu.tasks.toLocaleString('en-US')} tasks, none per task), and the same with each result posted back as it is done; ` +
         `one message to a bare Worker idle for ${IDLE_MS} ms and back, by postMessage both ways, and by Atomics.notify to a worker asleep in Atomics.wait ` +
         "that takes the message from its port and answers by postMessage (piscina's wake-up); the RSS of idle bare Workers that run nothing, measured as the pools' is.",
       "Each pool over the floor, the median of the ratios taken within each round: for the CPU-bound task the fraction of the bare threads' throughput it reaches " +
         '(1.00x is the ceiling), for latency and memory how many times the floor it takes.' +
-        (cpuFloor === undefined
+        (cpuFloor('bareThreads') === undefined
           ? ''
-          : ` The bare threads reach ${h.fixed(cpuFloor.efficiency)} of ${THREADS} × one thread's rate: the most any pool can reach here towards the CPU-bound goal.`),
+          : ` The bare threads reach ${h.fixed(cpuFloor('bareThreads').efficiency)} of ${THREADS} × one thread's rate with no message per task, ` +
+            `${h.fixed(cpuFloor('bareThreadsReplying').efficiency)} with a message back per task: the most a pool that reports each result as it is done can reach here towards the CPU-bound goal.`),
     ],
     columns: ['floor', 'figure', ...POOLS.map((p) => `${p} / floor`)],
     align: ['left', 'right', ...POOLS.map(() => 'right')],
