@@ -25,7 +25,7 @@
 //
 // Floors, for information, in the same rounds: what bare worker_threads reach on this
 // machine with no pool at all, which no pool can beat. The CPU-bound task run back to
-// back by `threads` bare Workers (no message per task); one message to an idle bare
+// back by `threads` bare Workers (no message per task, and a message back per task); one message to an idle bare
 // Worker and back, by postMessage both ways and by Atomics.notify to a worker asleep in
 // Atomics.wait with postMessage back (piscina's wake-up); the RSS of an idle bare Worker.
 
@@ -241,21 +241,43 @@ function reply(worker, send) {
   return message
 }
 
-/** A loop of the CPU-bound task per message, one message back when it is done. */
+/**
+ * A loop of the CPU-bound task per message: one message back when it is done, or
+ * (`workerData.replying`) one per task as each is done, as a pool's worker reports results.
+ */
 const SPINNER = `const { parentPort, workerData } = require('node:worker_threads')
 const { spin } = require(workerData.tasks)
 parentPort.on('message', (n) => {
   let x
-  for (let i = 0; i < n; i++) x = spin(workerData.steps)
-  parentPort.postMessage(x)
+  for (let i = 0; i < n; i++) {
+    x = spin(workerData.steps)
+    if (workerData.replying) parentPort.postMessage(x)
+  }
+  if (!workerData.replying) parentPort.postMessage(x)
 })`
 
-/** The same with a message back per task, as a pool's worker reports each result. */
-const REPLYING_SPINNER = `const { parentPort, workerData } = require('node:worker_threads')
-const { spin } = require(workerData.tasks)
-parentPort.on('message', (n) => {
-  for (let i = 0; i < n; i++) parentPort.postMessage(spin(workerData.steps))
-})`
+/** THREADS bare SPINNERs, each the CPU-bound task back to back: tasks/s. */
+async function bareSpinners(c, replying) {
+  const workerData = { tasks: join(FIXTURES, 'workloads.js'), steps: c.spinSteps, replying }
+  const workers = await Promise.all(Array.from({ length: THREADS }, () => startBare(SPINNER, { workerData })))
+  const expected = spin(c.spinSteps)
+  const run = (worker, n) =>
+    new Promise((resolve) => {
+      let left = replying ? n : 1
+      const onMessage = (x) => {
+        check(x === expected, 'spin')
+        if (--left === 0) {
+          worker.off('message', onMessage)
+          resolve()
+        }
+      }
+      worker.on('message', onMessage)
+      worker.postMessage(n)
+    })
+  const result = await throughput((n) => Promise.all(workers.map((worker) => run(worker, n / THREADS))), c.cpu)
+  await Promise.all(workers.map((worker) => worker.terminate()))
+  return { tasksPerSec: result.tasksPerSec }
+}
 
 /** Replies to each message with its value plus one. */
 const ECHO = `const { parentPort } = require('node:worker_threads')
@@ -277,41 +299,9 @@ for (let seen = 0; seen >= 0; ) {
 const FLOORS = {
   oneThread,
   /** THREADS bare Workers, each the CPU-bound task back to back: the ceiling of the CPU-bound workload here. */
-  async bareThreads(c) {
-    const workerData = { tasks: join(FIXTURES, 'workloads.js'), steps: c.spinSteps }
-    const workers = await Promise.all(Array.from({ length: THREADS }, () => startBare(SPINNER, { workerData })))
-    const expected = spin(c.spinSteps)
-    const work = (n) =>
-      Promise.all(workers.map((worker) => reply(worker, () => worker.postMessage(n / THREADS)).then((x) => check(x === expected, 'spin'))))
-    const result = await throughput(work, c.cpu)
-    await Promise.all(workers.map((worker) => worker.terminate()))
-    return { tasksPerSec: result.tasksPerSec }
-  },
-  /**
-   * The same, each task's result posted back as it is done, the main thread taking each
-   * message: what a pool that reports every result can reach at most.
-   */
-  async bareThreadsReplying(c) {
-    const workerData = { tasks: join(FIXTURES, 'workloads.js'), steps: c.spinSteps }
-    const workers = await Promise.all(Array.from({ length: THREADS }, () => startBare(REPLYING_SPINNER, { workerData })))
-    const expected = spin(c.spinSteps)
-    const results = (worker, n) =>
-      new Promise((resolve) => {
-        let left = n
-        const onMessage = (x) => {
-          check(x === expected, 'spin')
-          if (--left === 0) {
-            worker.off('message', onMessage)
-            resolve()
-          }
-        }
-        worker.on('message', onMessage)
-        worker.postMessage(n)
-      })
-    const result = await throughput((n) => Promise.all(workers.map((worker) => results(worker, n / THREADS))), c.cpu)
-    await Promise.all(workers.map((worker) => worker.terminate()))
-    return { tasksPerSec: result.tasksPerSec }
-  },
+  bareThreads: (c) => bareSpinners(c, false),
+  /** The same, each result posted back as it is done: what a pool that reports every result can reach at most. */
+  bareThreadsReplying: (c) => bareSpinners(c, true),
   /** One message to an idle bare Worker and back, postMessage both ways. */
   async barePost(c) {
     const worker = await startBare(ECHO)
@@ -572,7 +562,7 @@ function tables(result) {
       `then what ${config.queued.toLocaleString('en-US')} tasks submitted in one loop add while they wait behind workers held busy. Main-thread CPU: ${cpuName}.`,
   ]
   const goalRows = rows.flatMap((row) => row.goals.map((goal) => ({ row, goal })))
-  const cpuFloor = (floor) => floors.find((row) => row.floor === floor)
+  const [quiet, replying] = ['bareThreads', 'bareThreadsReplying'].map((floor) => floors.find((row) => row.floor === floor))
   const floorsTable = {
     id: 'pool-workloads-floors',
     title: 'Worker pools: the floors of this machine, bare worker_threads and no pool (for information)',
@@ -583,10 +573,10 @@ function tables(result) {
         "that takes the message from its port and answers by postMessage (piscina's wake-up); the RSS of idle bare Workers that run nothing, measured as the pools' is.",
       "Each pool over the floor, the median of the ratios taken within each round: for the CPU-bound task the fraction of the bare threads' throughput it reaches " +
         '(1.00x is the ceiling), for latency and memory how many times the floor it takes.' +
-        (cpuFloor('bareThreads') === undefined
+        (quiet === undefined
           ? ''
-          : ` The bare threads reach ${h.fixed(cpuFloor('bareThreads').efficiency)} of ${THREADS} × one thread's rate with no message per task, ` +
-            `${h.fixed(cpuFloor('bareThreadsReplying').efficiency)} with a message back per task: the most a pool that reports each result as it is done can reach here towards the CPU-bound goal.`),
+          : ` The bare threads reach ${h.fixed(quiet.efficiency)} of ${THREADS} × one thread's rate with no message per task, ` +
+            `${h.fixed(replying.efficiency)} with a message back per task: the most a pool that reports each result as it is done can reach here towards the CPU-bound goal.`),
     ],
     columns: ['floor', 'figure', ...POOLS.map((p) => `${p} / floor`)],
     align: ['left', 'right', ...POOLS.map(() => 'right')],
