@@ -11,8 +11,9 @@
 // - a 1 MB ArrayBuffer in and out, 16 in flight: moved by each pool's own transfer API
 //   (piscina's and tinypool's `transferList` and `move()`, workerpool's `transfer` and
 //   `Transfer`; baton's `transferList`, and its `move()` where it has one).
-// - CPU-bound tasks of about 1 ms, all at once: tasks per second, against
-//   threads × the rate of one thread running the same task in a loop (its own child, same round).
+// - CPU-bound tasks of about 1 ms (a PBKDF2 hash), all at once: tasks per second, against
+//   threads × the rate of one thread running the same task in a loop (in the same process,
+//   right after each timed run).
 // - one task sent to an idle pool (10 ms between tasks, long enough for its workers to
 //   sleep): latency from `run()` to the settlement, p50 and p99.
 // - memory: RSS over the same process before the pool (its module loaded), per idle
@@ -36,7 +37,7 @@ const { pathToFileURL } = require('node:url')
 const { MessageChannel, Worker } = require('node:worker_threads')
 
 const h = require('./harness')
-const { order, spin } = require('./fixtures/workloads')
+const { hash, order } = require('./fixtures/workloads')
 
 const FIXTURES = join(__dirname, 'fixtures')
 const THREADS = 2
@@ -117,8 +118,14 @@ function check(ok, what) {
   if (!ok) throw new Error(`wrong result: ${what}`)
 }
 
-/** `work(n)` timed `reps` times after a warm-up of `warmup` tasks: the median tasks/s and main-thread µs/task. */
-async function throughput(work, { tasks, warmup, reps }) {
+/**
+ * `work(n)` timed `reps` times after a warm-up of `warmup` tasks: the median tasks/s and
+ * main-thread µs/task. With `alone`, each timed run is followed by one thread's rate at the
+ * same task (`alone(n)` on this thread, the workers idle), so that each run's efficiency
+ * (its rate over THREADS × that one) pairs figures taken seconds apart: this machine's
+ * speed drifts by ±10% over a minute, more than the differences being measured.
+ */
+async function throughput(work, { tasks, warmup, reps }, alone) {
   const collect = h.collector()
   await work(warmup)
   const runs = []
@@ -128,9 +135,17 @@ async function throughput(work, { tasks, warmup, reps }) {
     const start = performance.now()
     await work(tasks)
     const ms = performance.now() - start
-    runs.push({ tasksPerSec: (tasks * 1000) / ms, cpuUsPerTask: (h.cpuUs() - cpu) / tasks })
+    const run = { tasksPerSec: (tasks * 1000) / ms, cpuUsPerTask: (h.cpuUs() - cpu) / tasks }
+    if (alone !== undefined) {
+      const started = performance.now()
+      alone(tasks / THREADS)
+      run.oneThreadTasksPerSec = (tasks * 1000) / THREADS / (performance.now() - started)
+      run.efficiency = run.tasksPerSec / (THREADS * run.oneThreadTasksPerSec)
+    }
+    runs.push(run)
   }
-  return { tasksPerSec: h.median(runs.map((r) => r.tasksPerSec)), cpuUsPerTask: h.median(runs.map((r) => r.cpuUsPerTask)) }
+  const medians = Object.keys(runs[0]).map((figure) => [figure, h.median(runs.map((run) => run[figure]))])
+  return Object.fromEntries(medians)
 }
 
 const add = (pool) => (i) =>
@@ -160,8 +175,9 @@ const WORKLOADS = {
       c.buffer,
     ),
   cpu: (pool, c) => {
-    const expected = spin(c.spinSteps)
-    return throughput((n) => allAtOnce(n, () => pool.run('spin', c.spinSteps).then((x) => check(x === expected, 'spin'))), c.cpu)
+    const expected = hash(c.hashIterations)
+    const submit = () => pool.run('hash', c.hashIterations).then((x) => check(x === expected, 'hash'))
+    return throughput((n) => allAtOnce(n, submit), c.cpu, hashAlone(c))
   },
   async latency(pool, c) {
     // Every worker has run tasks before the first sample.
@@ -210,19 +226,11 @@ function percentile(values, p) {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]
 }
 
-/** One thread's rate at the CPU-bound task: the task in a loop on this thread. */
-function oneThread(c) {
-  const run = (n) => {
-    for (let i = 0; i < n; i++) spin(c.spinSteps)
+/** `n` CPU-bound tasks on this thread, one after another: one thread's rate, for `throughput`. */
+function hashAlone(c) {
+  return (n) => {
+    for (let i = 0; i < n; i++) hash(c.hashIterations)
   }
-  run(c.cpu.warmup)
-  const rates = []
-  for (let r = 0; r < c.cpu.reps; r++) {
-    const start = performance.now()
-    run(c.cpu.tasks)
-    rates.push((c.cpu.tasks * 1000) / (performance.now() - start))
-  }
-  return { tasksPerSec: h.median(rates) }
 }
 
 // --- Floors: bare worker_threads, no pool ----------------------------------------------
@@ -245,27 +253,27 @@ function reply(worker, send) {
  * A loop of the CPU-bound task per message: one message back when it is done, or
  * (`workerData.replying`) one per task as each is done, as a pool's worker reports results.
  */
-const SPINNER = `const { parentPort, workerData } = require('node:worker_threads')
-const { spin } = require(workerData.tasks)
+const HASHER = `const { parentPort, workerData } = require('node:worker_threads')
+const { hash } = require(workerData.tasks)
 parentPort.on('message', (n) => {
   let x
   for (let i = 0; i < n; i++) {
-    x = spin(workerData.steps)
+    x = hash(workerData.iterations)
     if (workerData.replying) parentPort.postMessage(x)
   }
   if (!workerData.replying) parentPort.postMessage(x)
 })`
 
-/** THREADS bare SPINNERs, each the CPU-bound task back to back: tasks/s. */
-async function bareSpinners(c, replying) {
-  const workerData = { tasks: join(FIXTURES, 'workloads.js'), steps: c.spinSteps, replying }
-  const workers = await Promise.all(Array.from({ length: THREADS }, () => startBare(SPINNER, { workerData })))
-  const expected = spin(c.spinSteps)
+/** THREADS bare HASHERs, each the CPU-bound task back to back: tasks/s. */
+async function bareHashers(c, replying) {
+  const workerData = { tasks: join(FIXTURES, 'workloads.js'), iterations: c.hashIterations, replying }
+  const workers = await Promise.all(Array.from({ length: THREADS }, () => startBare(HASHER, { workerData })))
+  const expected = hash(c.hashIterations)
   const run = (worker, n) =>
     new Promise((resolve) => {
       let left = replying ? n : 1
       const onMessage = (x) => {
-        check(x === expected, 'spin')
+        check(x === expected, 'hash')
         if (--left === 0) {
           worker.off('message', onMessage)
           resolve()
@@ -274,9 +282,9 @@ async function bareSpinners(c, replying) {
       worker.on('message', onMessage)
       worker.postMessage(n)
     })
-  const result = await throughput((n) => Promise.all(workers.map((worker) => run(worker, n / THREADS))), c.cpu)
+  const result = await throughput((n) => Promise.all(workers.map((worker) => run(worker, n / THREADS))), c.cpu, hashAlone(c))
   await Promise.all(workers.map((worker) => worker.terminate()))
-  return { tasksPerSec: result.tasksPerSec }
+  return result
 }
 
 /** Replies to each message with its value plus one. */
@@ -297,11 +305,10 @@ for (let seen = 0; seen >= 0; ) {
 }`
 
 const FLOORS = {
-  oneThread,
   /** THREADS bare Workers, each the CPU-bound task back to back: the ceiling of the CPU-bound workload here. */
-  bareThreads: (c) => bareSpinners(c, false),
+  bareThreads: (c) => bareHashers(c, false),
   /** The same, each result posted back as it is done: what a pool that reports every result can reach at most. */
-  bareThreadsReplying: (c) => bareSpinners(c, true),
+  bareThreadsReplying: (c) => bareHashers(c, true),
   /** One message to an idle bare Worker and back, postMessage both ways. */
   async barePost(c) {
     const worker = await startBare(ECHO)
@@ -344,8 +351,8 @@ const FLOORS = {
   },
 }
 
-/** Each workload's floors (and the one-thread rate of the CPU-bound task), run beside its pools in every round. */
-const FLOORS_OF = { cpu: ['oneThread', 'bareThreads', 'bareThreadsReplying'], latency: ['barePost', 'bareAtomics'], memory: ['bareWorker'] }
+/** Each workload's floors, run beside its pools in every round. */
+const FLOORS_OF = { cpu: ['bareThreads', 'bareThreadsReplying'], latency: ['barePost', 'bareAtomics'], memory: ['bareWorker'] }
 
 async function child(poolName, workload, config) {
   if (Object.hasOwn(FLOORS, poolName)) return FLOORS[poolName](config)
@@ -402,21 +409,21 @@ const CONFIG = {
   ),
 }
 
-/** Steps of `spin` that take about 1 ms on this machine now: the same for every pool of the run. */
-function spinStepsForOneMs() {
-  let steps = 100_000
+/** Iterations of `hash` that take about 1 ms on this machine now: the same for every pool of the run. */
+function hashIterationsForOneMs() {
+  let iterations = 1000
   for (let attempt = 0; attempt < 8; attempt++) {
-    spin(steps) // warm
-    const times = Array.from({ length: 5 }, () => {
+    hash(iterations) // warm
+    const times = Array.from({ length: 21 }, () => {
       const start = performance.now()
-      spin(steps)
+      hash(iterations)
       return performance.now() - start
     })
     const ms = h.median(times)
-    if (Math.abs(ms - 1) < 0.1) break
-    steps = Math.max(1000, Math.round(steps / ms))
+    if (Math.abs(ms - 1) < 0.05) break
+    iterations = Math.max(10, Math.round(iterations / ms))
   }
-  return steps
+  return iterations
 }
 
 /**
@@ -460,7 +467,7 @@ function measure(poolName, workload, config) {
 
 function main() {
   const started = performance.now()
-  const config = { ...CONFIG, spinSteps: spinStepsForOneMs() }
+  const config = { ...CONFIG, hashIterations: hashIterationsForOneMs() }
   const workloads = SELECTED
   /** perRound[workload][pool][round]: what the child reported. */
   const perRound = Object.fromEntries(workloads.map((w) => [w, Object.fromEntries(POOLS.map((p) => [p, []]))]))
@@ -486,10 +493,10 @@ function main() {
     const row = { workload, figure, label, short, better, values, vs, goals: [] }
     for (const goal of goals) {
       if (goal.against === 'ideal') {
-        const ideal = perRound.cpu.oneThread.map((r) => THREADS * r.tasksPerSec)
-        row.oneThreadTasksPerSec = h.median(perRound.cpu.oneThread.map((r) => r.tasksPerSec))
-        row.efficiency = Object.fromEntries(POOLS.map((p) => [p, h.compare(of(p), ideal).paired]))
-        row.goals.push({ ...goal, value: row.efficiency.baton, spread: h.compare(of('baton'), ideal).spread })
+        const efficiencies = (pool) => perRound.cpu[pool].map((r) => r.efficiency)
+        row.oneThreadTasksPerSec = h.median(POOLS.flatMap((p) => perRound.cpu[p].map((r) => r.oneThreadTasksPerSec)))
+        row.efficiency = Object.fromEntries(POOLS.map((p) => [p, h.median(efficiencies(p))]))
+        row.goals.push({ ...goal, value: row.efficiency.baton, spread: h.range(efficiencies('baton')) })
       } else {
         const ratio = vs[goal.against]
         row.goals.push({ ...goal, value: ratio.paired, spread: ratio.spread })
@@ -502,7 +509,7 @@ function main() {
     const of = (name) => perRound[workload][name].map((r) => r[figure])
     const vs = Object.fromEntries(POOLS.map((p) => [p, h.compare(of(p), of(floor))]))
     const row = { workload, floor, figure, label, short, better, value: h.median(of(floor)), vs }
-    if (workload === 'cpu') row.efficiency = h.compare(of(floor), perRound.cpu.oneThread.map((r) => THREADS * r.tasksPerSec)).paired
+    if (workload === 'cpu') row.efficiency = h.median(perRound.cpu[floor].map((r) => r.efficiency))
     return row
   })
   const result = {
@@ -555,8 +562,9 @@ function tables(result) {
       '"best peer" is the best of the three in each round. The 1 MB buffer moves by each pool\'s own transfer API, both ways. ' +
       (cpuRow === undefined
         ? ''
-        : `The CPU-bound task is ${config.spinSteps.toLocaleString('en-US')} steps of a loop (about 1 ms here); ` +
-          `one thread runs it at ${h.thousands(cpuRow.oneThreadTasksPerSec)} tasks/s, and each pool's throughput over ${THREADS} times that is ` +
+        : `The CPU-bound task is a PBKDF2-SHA256 password hash of ${config.hashIterations.toLocaleString('en-US')} iterations (about 1 ms here; native code, so its time does not swing with V8's tiering as a JS loop's did on Node 24 and 26); ` +
+          `one thread runs it at ${h.thousands(cpuRow.oneThreadTasksPerSec)} tasks/s (timed in each pool's process right after each of its timed runs, the workers idle), ` +
+          `and each pool's throughput over ${THREADS} times that rate, the median of its runs' pairs, is ` +
           `${POOLS.map((p) => `${p} ${h.fixed(cpuRow.efficiency[p])}`).join(', ')}. `) +
       `Memory: RSS over the same process before the pool opened (its module loaded), per worker, idle after a warm-up; ` +
       `then what ${config.queued.toLocaleString('en-US')} tasks submitted in one loop add while they wait behind workers held busy. Main-thread CPU: ${cpuName}.`,
