@@ -33,6 +33,8 @@ const h = require('./harness')
 
 // The storages that ran before the timed loops: held here to the end, as a program would hold them.
 const ranOnce = []
+// What a loop that grows to fit (timeLoops' `fewest`) lasts at least: 20 ms.
+const LOOP_NS = 20e6
 
 function load(implementation) {
   return implementation === 'baton' ? require('..') : require('node:async_hooks')
@@ -41,10 +43,14 @@ function load(implementation) {
 /**
  * `loops` timed loops of `operations` each, the first a warm-up; resolves to the ns per
  * operation of the fastest other one (on a shared machine, interference only ever adds
- * time). `active` storages hold a store around the loops (nested, the first outermost);
- * `ranBefore` other storages have each run once before, at top level.
+ * time) and the operations per loop. `active` storages hold a store around the loops
+ * (nested, the first outermost); `ranBefore` other storages have each run once before,
+ * at top level. With `fewest`, the loop starts at that many operations and grows
+ * (to `operations` at most) until one loop takes LOOP_NS: where one implementation's
+ * operation costs 3,000 times the other's, a count that keeps the slow one's loops short
+ * would time the fast one's code before V8 has optimized it.
  */
-function timeLoops(implementation, { loop, active, ranBefore, operations, loops }) {
+function timeLoops(implementation, { loop, active, ranBefore, operations: most, fewest, loops }) {
   const { AsyncLocalStorage, AsyncResource } = load(implementation)
   const all = Array.from({ length: active }, () => new AsyncLocalStorage())
   const first = all[0] ?? new AsyncLocalStorage()
@@ -57,6 +63,7 @@ function timeLoops(implementation, { loop, active, ranBefore, operations, loops 
   // Nest runs so that every active storage has a store, `first` outermost.
   const inside = (fn, i = 0) => (i === all.length ? fn() : all[i].run(i, () => inside(fn, i + 1)))
 
+  let operations = fewest ?? most
   const bodies = {
     getStore: () => {
       let n = 0
@@ -78,7 +85,13 @@ function timeLoops(implementation, { loop, active, ranBefore, operations, loops 
     },
   }
   const timed = bodies[loop]
+  const loopNs = async () => {
+    const start = process.hrtime.bigint()
+    await timed()
+    return Number(process.hrtime.bigint() - start)
+  }
   return inside(async () => {
+    while (operations < most && (await loopNs()) < LOOP_NS) operations = Math.min(most, operations * 4)
     let fastest = Infinity
     for (let round = 0; round < loops; round++) {
       const start = process.hrtime.bigint()
@@ -86,7 +99,7 @@ function timeLoops(implementation, { loop, active, ranBefore, operations, loops 
       const ns = Number(process.hrtime.bigint() - start) / operations
       if (round > 0) fastest = Math.min(fastest, ns)
     }
-    return fastest
+    return { ns: fastest, operations }
   })
 }
 
@@ -150,7 +163,7 @@ const CALLGRIND_OPERATIONS = quick ? 10_000 : 100_000
  * @typedef {{ max: number, on?: number[] } | 'flat'} Target
  */
 
-/** @typedef {{ name: string, loop: string, active: number, ranBefore: number, operations: number, targets: Target[] }} Scenario */
+/** @typedef {{ name: string, loop: string, active: number, ranBefore: number, operations: number, fewest?: number, targets: Target[] }} Scenario */
 
 /** @type {Scenario[]} */
 const SCENARIOS = [
@@ -173,8 +186,9 @@ const SCENARIOS = [
   { name: '`new AsyncResource` + `runInAsyncScope` + `emitDestroy`', loop: 'resource', active: 1, operations: 300_000, targets: [{ max: 1.5 }] },
 ].map((s) => ({ ranBefore: 0, ...s }))
 
-// Fewer operations where Node's run() copies a frame of N entries (146 µs at 1,000).
-const RAN_BEFORE_OPERATIONS = { 0: 300_000, 100: 20_000, 1000: 3_000 }
+// At most 300,000 operations a loop; at first as few as where Node's run() copies a frame
+// of N entries (146 µs each at 1,000), the loop growing until it lasts 20 ms.
+const RAN_BEFORE_FEWEST = { 0: 300_000, 100: 20_000, 1000: 3_000 }
 
 /** @type {Scenario[]} */
 const RAN_BEFORE_SCENARIOS = RAN_BEFORE.map((n) => ({
@@ -182,7 +196,8 @@ const RAN_BEFORE_SCENARIOS = RAN_BEFORE.map((n) => ({
   loop: 'run',
   active: 0,
   ranBefore: n,
-  operations: RAN_BEFORE_OPERATIONS[n],
+  operations: 300_000,
+  fewest: RAN_BEFORE_FEWEST[n],
   targets: ['flat'],
 }))
 
@@ -197,14 +212,21 @@ function measure(implementation, spec, nodeArgs = []) {
 /** Every scenario, `ROUNDS` alternating rounds: medians per implementation and the ratios. */
 function timeScenarios(list, label) {
   return list.map((scenario, index) => {
-    const spec = { loop: scenario.loop, active: scenario.active, ranBefore: scenario.ranBefore, operations: Math.ceil(scenario.operations / SCALE), loops: LOOPS }
+    const scaled = (n) => (n === undefined ? undefined : Math.ceil(n / SCALE))
+    const spec = { loop: scenario.loop, active: scenario.active, ranBefore: scenario.ranBefore, operations: scaled(scenario.operations), fewest: scaled(scenario.fewest), loops: LOOPS }
     const ns = { node: [], baton: [] }
+    /** Operations per loop each implementation's children settled on (the most, for callgrind). */
+    const loopOperations = { node: 0, baton: 0 }
     for (let round = 0; round < ROUNDS; round++) {
       h.progress(`context: ${label} ${index + 1}/${list.length}, round ${round + 1}/${ROUNDS}`)
-      for (const implementation of h.roundOrder(round, IMPLEMENTATIONS)) ns[implementation].push(measure(implementation, spec))
+      for (const implementation of h.roundOrder(round, IMPLEMENTATIONS)) {
+        const timed = measure(implementation, spec)
+        ns[implementation].push(timed.ns)
+        loopOperations[implementation] = Math.max(loopOperations[implementation], timed.operations)
+      }
     }
     const ratio = h.compare(ns.baton, ns.node)
-    return { ...scenario, spec, node: h.median(ns.node), baton: h.median(ns.baton), ratio: ratio.ofMedians, spread: ratio.spread, rounds: ns, target: targetHere(scenario.targets) }
+    return { ...scenario, spec, loopOperations, node: h.median(ns.node), baton: h.median(ns.baton), ratio: ratio.ofMedians, spread: ratio.spread, rounds: ns, target: targetHere(scenario.targets) }
   })
 }
 
@@ -238,9 +260,10 @@ function instructionsOf(implementation, spec, dir, name) {
  * that many loops the code has settled: the next loop counts the same.
  */
 function instructionsPerOperation(implementation, scenario, dir) {
-  const operations = Math.min(CALLGRIND_OPERATIONS, scenario.spec.operations)
+  const operations = Math.min(CALLGRIND_OPERATIONS, scenario.loopOperations[implementation])
   const { loops } = scenario.spec
-  const spec = { ...scenario.spec, operations }
+  // A fixed count: both children must run the same loops.
+  const spec = { ...scenario.spec, operations, fewest: undefined }
   const shorter = instructionsOf(implementation, { ...spec, loops }, dir, `${implementation}.${loops}`)
   const longer = instructionsOf(implementation, { ...spec, loops: loops + 1 }, dir, `${implementation}.${loops + 1}`)
   return (longer - shorter) / operations
@@ -327,7 +350,7 @@ function tables(result) {
       '`run()` after other storages have each run once',
       [
         `One storage's \`run()\` at top level, after N other storages (still referenced) have each run once. ` +
-          "On Node 24/26 each of them leaves an entry in the frame, which every later `run()` copies. Method as above.",
+          "On Node 24/26 each of them leaves an entry in the frame, which every later `run()` copies. Method as above, except that each loop starts at 3,000 operations (20,000 after 100) and grows fourfold until it lasts 20 ms (300,000 at most), so that the fast implementation's code is timed optimized as elsewhere.",
       ],
       result.ranBefore,
       counted,
