@@ -47,8 +47,8 @@ function load(implementation) {
  * (nested, the first outermost); `ranBefore` other storages have each run once before,
  * at top level. With `fewest`, the loop starts at that many operations and grows
  * (to `operations` at most) until one loop takes LOOP_NS: where one implementation's
- * operation costs 3,000 times the other's, a count that keeps the slow one's loops short
- * would time the fast one's code before V8 has optimized it.
+ * operation costs hundreds of times the other's, a count that keeps the slow one's loops
+ * short would time the fast one's code before V8 has optimized it.
  */
 function timeLoops(implementation, { loop, active, ranBefore, operations: most, fewest, loops }) {
   const { AsyncLocalStorage, AsyncResource } = load(implementation)

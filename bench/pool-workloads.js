@@ -26,9 +26,10 @@
 //
 // Floors, for information, in the same rounds: what bare worker_threads reach on this
 // machine with no pool at all, which no pool can beat. The CPU-bound task run back to
-// back by `threads` bare Workers (no message per task, and a message back per task); one message to an idle bare
-// Worker and back, by postMessage both ways and by Atomics.notify to a worker asleep in
-// Atomics.wait with postMessage back (piscina's wake-up); the RSS of an idle bare Worker.
+// back by `threads` bare Workers (no message per task, and a message back per task);
+// one message to an idle bare Worker and back, by postMessage both ways and by
+// Atomics.notify to a worker asleep in Atomics.wait with postMessage back (piscina's
+// wake-up); the RSS of an idle bare Worker.
 
 const { once } = require('node:events')
 const { join } = require('node:path')
