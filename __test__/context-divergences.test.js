@@ -9,15 +9,16 @@ const { createHook } = nodeAsyncHooks
 const baton = require('..')
 const { AsyncLocalStorage, AsyncResource } = baton
 
-/** Whether Node runs its async_hooks engine here (20/22, or 24+ with --no-async-context-frame). */
-function isHooksEngine() {
-  const storage = new nodeAsyncHooks.AsyncLocalStorage()
-  const resource = new nodeAsyncHooks.AsyncResource('divergence.Probe', { requireManualDestroy: true })
-  resource.runInAsyncScope(() => storage.enterWith(true))
-  const kept = resource.runInAsyncScope(() => storage.getStore()) === true
-  storage.disable()
-  return kept
-}
+// Node runs its async_hooks engine here (20/22, or 24+ with --no-async-context-frame):
+// the probe that picks baton's engine says which.
+const hooksEngine = require('../lib/context/engine').engine === 'async_hooks'
+
+test("baton's engine is the one Node runs here: the line's default, or the one a flag picks", (t) => {
+  const major = Number(process.versions.node.split('.')[0])
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]
+  const frames = major >= 24 ? !flags.includes('--no-async-context-frame') : major === 22 && flags.includes('--experimental-async-context-frame')
+  t.is(require('../lib/context/engine').engine, frames ? 'AsyncContextFrame' : 'async_hooks')
+})
 
 /**
  * Each disable() scenario: what it leaves for the callbacks it names, read through `a`.
@@ -93,7 +94,7 @@ test('disable() removes the store from the current context in place: what captur
 
 // Where Node runs AsyncContextFrame (24/26, 22 with --experimental-async-context-frame),
 // it must give the same.
-if (!isHooksEngine()) {
+if (!hooksEngine) {
   test('node on AsyncContextFrame agrees with those disable() scenarios', async (t) => {
     t.deepEqual(await new Promise((resolve) => setImmediate(() => resolve(disableScenarios(nodeAsyncHooks)))), disabledInPlace)
   })
