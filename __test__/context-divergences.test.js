@@ -9,9 +9,7 @@ const { createHook } = nodeAsyncHooks
 const baton = require('..')
 const { AsyncLocalStorage, AsyncResource } = baton
 
-// Node runs its async_hooks engine here (20/22, or 24+ with --no-async-context-frame):
-// the probe that picks baton's engine says which.
-const hooksEngine = require('../lib/context/engine').engine === 'async_hooks'
+const { hooksEngine } = require('./helpers')
 
 test("baton's engine is the one Node runs here: the line's default, or the one a flag picks", (t) => {
   const major = Number(process.versions.node.split('.')[0])

@@ -20,4 +20,11 @@ function callbackOutcome(start, settleMs = 30) {
   })
 }
 
-module.exports = { callbackOutcome }
+/**
+ * Whether Node runs its async_hooks engine here (20/22, or 24+ with
+ * --no-async-context-frame), as the probe that picks baton's engine found it (its
+ * test is in context-divergences.test.js).
+ */
+const hooksEngine = require('../lib/context/engine').engine === 'async_hooks'
+
+module.exports = { callbackOutcome, hooksEngine }

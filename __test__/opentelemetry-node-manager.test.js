@@ -11,7 +11,7 @@ const { dirname, join } = require('node:path')
 const { fibonacci, WorkerPool } = require('..')
 const { plainAsyncTask } = require('../lib/shared/binding')
 const { CONTROL, WORKER, scenarios, setUpTracing, underParent } = require('./opentelemetry-helpers')
-const hooksEngine = require('../lib/context/engine').engine === 'async_hooks'
+const { hooksEngine } = require('./helpers')
 
 const [major, minor] = process.versions.node.split('.').map(Number)
 const supported = major > 22 || (major === 22 && minor >= 15)

@@ -8,7 +8,7 @@ const { fibonacci, WorkerPool } = require('..')
 const { BatonContextManager } = require('async-baton/opentelemetry')
 const { plainAsyncTask } = require('../lib/shared/binding')
 const { CONTROL, WORKER, scenarios, setUpTracing, underParent } = require('./opentelemetry-helpers')
-const hooksEngine = require('../lib/context/engine').engine === 'async_hooks'
+const { hooksEngine } = require('./helpers')
 
 setUpTracing(new BatonContextManager())
 const pool = new WorkerPool({ filename: WORKER, maxThreads: 2, workerData: { manager: 'baton' } })

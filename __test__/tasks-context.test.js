@@ -6,8 +6,7 @@ const { execFileSync } = require('node:child_process')
 const { join } = require('node:path')
 const { fibonacci, failingTask, performAsyncTask } = require('..')
 const binding = require('../lib/shared/binding')
-const { callbackOutcome } = require('./helpers')
-const hooksEngine = require('../lib/context/engine').engine === 'async_hooks'
+const { callbackOutcome, hooksEngine } = require('./helpers')
 
 const als = new AsyncLocalStorage()
 const other = new AsyncLocalStorage()
